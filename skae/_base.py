@@ -1,0 +1,440 @@
+"""The scikit-learn side of every skae autoencoder.
+
+:class:`BaseAutoEncoder` owns validation, seeding, the train/validation
+split, batched inference and the fitted-state contract. A variant declares
+its new parameters in ``_defaults`` (and ``_parameter_constraints``) and
+overrides one or two hooks:
+
+- ``_build_module(n_features)``: the torch module (default: a mirrored MLP);
+- ``_build_noise()``: input corruption applied only in training;
+- ``_penalties()``: extra loss terms, each ``f(output, target, module)``;
+- ``_build_objective()``: the whole training criterion;
+- ``_code_activation``: the activation of the code layer.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import check_array
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _engine
+from ._data import InMemoryData, iter_row_blocks, resolve_device, to_tensor
+from ._losses import RECONSTRUCTION_LOSSES, Objective
+from ._modules import ACTIVATIONS, mlp_autoencoder
+from ._params import collect_defaults, make_init
+from ._random import seed_from_random_state, seeded
+
+TRAINING_PARAMETERS_DOC = """\
+    hidden_layer_sizes : array-like of int, default=(128, 64)
+        Widths of the encoder's hidden layers, from the input inwards; the
+        decoder mirrors them. ``()`` gives a single linear map each way.
+
+    activation : str or torch.nn.Module subclass, default="relu"
+        Activation of the hidden layers: one of ``"relu"``, ``"leaky_relu"``,
+        ``"elu"``, ``"selu"``, ``"gelu"``, ``"silu"``, ``"tanh"``,
+        ``"sigmoid"``, ``"softplus"``, ``"identity"``, or a module class.
+
+    output_activation : str, torch.nn.Module subclass or None, default=None
+        Activation of the reconstruction. ``None`` picks ``"sigmoid"`` for
+        ``loss="bce"`` and ``"identity"`` otherwise.
+
+    loss : {"mse", "bce"}, default="mse"
+        Reconstruction loss, averaged over features. ``"bce"`` (binary
+        cross-entropy) needs every input value in [0, 1].
+
+    max_epochs : int, default=200
+        Maximum number of passes over the training data.
+
+    batch_size : int, default=64
+        Rows per optimisation step.
+
+    lr : float, default=1e-3
+        Learning rate.
+
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch.optim.Optimizer subclass, \
+default="adam"
+        Optimisation algorithm.
+
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimizer.
+
+    validation_fraction : float or None, default=0.1
+        Fraction of the rows held out to monitor the validation loss for
+        early stopping (and to restore the best weights). ``0`` or ``None``
+        trains on all rows and monitors the training loss instead.
+
+    n_iter_no_change : int or None, default=10
+        Stop after this many epochs without a relative improvement of at
+        least ``tol`` in the monitored loss. ``None`` disables early stopping.
+
+    tol : float, default=1e-4
+        Relative improvement that counts for early stopping.
+
+    device : str, default="auto"
+        Torch device to train on. ``"auto"`` uses CUDA when available,
+        otherwise the CPU. A fitted model runs on the device that holds its
+        weights, so one fitted on a GPU still loads and transforms on a
+        machine without one.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the validation split and shuffling
+        through local generators; global random state is never changed.
+        With an int, fitting on the same device is reproducible.
+
+    verbose : int, default=0
+        ``0`` prints nothing, ``1`` shows a progress bar with the epoch and
+        the train and validation loss, ``2`` prints a table row per epoch.
+
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks (instances, or ``(name, callback)`` tuples),
+        copied at each ``fit``."""
+
+FITTED_ATTRIBUTES_DOC = """\
+    net_ : skorch.NeuralNet
+        The training engine, holding the fitted torch module (``net_.module_``).
+
+    encoder_ : torch.nn.Module
+        The fitted encoder, usable as a pretrained feature extractor.
+
+    decoder_ : torch.nn.Module
+        The fitted decoder.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    loss_curve_ : list of float
+        Training loss at each epoch.
+
+    validation_loss_curve_ : list of float or None
+        Validation loss at each epoch, when a validation fraction was held out.
+
+    best_loss_ : float
+        Lowest monitored loss (validation loss when available); the fitted
+        weights are those of that epoch when early stopping is on.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column names."""
+
+
+class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base class of skae's autoencoders; not for direct use."""
+
+    _defaults = {
+        "n_components": 2,
+        "hidden_layer_sizes": (128, 64),
+        "activation": "relu",
+        "output_activation": None,
+        "loss": "mse",
+        "max_epochs": 200,
+        "batch_size": 64,
+        "lr": 1e-3,
+        "optimizer": "adam",
+        "weight_decay": 0.0,
+        "validation_fraction": 0.1,
+        "n_iter_no_change": 10,
+        "tol": 1e-4,
+        "device": "auto",
+        "random_state": None,
+        "verbose": 0,
+        "callbacks": None,
+    }
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS)), type],
+        "output_activation": [StrOptions(set(ACTIVATIONS)), type, None],
+        "loss": [StrOptions(set(RECONSTRUCTION_LOSSES))],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(_engine.OPTIMIZERS)), type],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, tuple, None],
+    }
+
+    _code_activation = "identity"
+    _inference_batch_size = 4096
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" not in cls.__dict__:
+            cls.__init__ = make_init(collect_defaults(cls), cls.__qualname__)
+        if cls.__doc__:
+            cls.__doc__ = cls.__doc__.replace(
+                "{training_parameters}", TRAINING_PARAMETERS_DOC
+            ).replace("{fitted_attributes}", FITTED_ATTRIBUTES_DOC)
+
+    # -- hooks ------------------------------------------------------------------------
+    def _resolved_output_activation(self):
+        if self.output_activation is not None:
+            return self.output_activation
+        return "sigmoid" if self.loss == "bce" else "identity"
+
+    def _build_noise(self):
+        return None
+
+    def _build_module(self, n_features: int) -> torch.nn.Module:
+        return mlp_autoencoder(
+            n_features,
+            self.n_components,
+            self.hidden_layer_sizes,
+            self.activation,
+            self._resolved_output_activation(),
+            code_activation=self._code_activation,
+            noise=self._build_noise(),
+        )
+
+    def _penalties(self) -> list:
+        return []
+
+    def _build_objective(self) -> torch.nn.Module:
+        return Objective(self.loss, self._penalties())
+
+    def _check_params(self, X) -> None:
+        """Checks that need more than one parameter, or the data."""
+        sizes = list(self.hidden_layer_sizes)
+        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}."
+            )
+        if self.loss == "bce":
+            if self._resolved_output_activation() != "sigmoid":
+                raise ValueError(
+                    "loss='bce' needs probabilities as reconstructions: set "
+                    "output_activation='sigmoid' (or leave it None)."
+                )
+            values = X.data if sp.issparse(X) else X
+            lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+            if lo < 0 or hi > 1:
+                raise ValueError(
+                    f"loss='bce' needs every input value in [0, 1], but X ranges over "
+                    f"[{lo:g}, {hi:g}]. Scale it first (e.g. sklearn.preprocessing."
+                    "MinMaxScaler) or use loss='mse'."
+                )
+
+    # -- fitting ----------------------------------------------------------------------
+    def fit(self, X, y=None):
+        """Train the autoencoder to reconstruct ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Sparse input is densified one batch at a time.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32])
+        try:
+            self._check_params(X)
+            self._fit(X)
+        except BaseException:
+            self._clear_fitted()
+            raise
+        return self
+
+    def _clear_fitted(self) -> None:
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
+            delattr(self, name)
+
+    def _split(self, n_samples: int, seed: int):
+        fraction = self.validation_fraction or 0.0
+        if fraction == 0:
+            return np.arange(n_samples), None
+        n_valid = max(1, int(round(fraction * n_samples)))
+        if n_samples - n_valid < 1:
+            raise ValueError(
+                f"validation_fraction={fraction} leaves no training rows with n_samples = "
+                f"{n_samples}; set validation_fraction=0 to train on all rows."
+            )
+        order = np.random.default_rng(seed).permutation(n_samples)
+        return np.sort(order[n_valid:]), np.sort(order[:n_valid])
+
+    def _fit(self, X) -> None:
+        device = resolve_device(self.device)
+        seed = seed_from_random_state(self.random_state)
+        train_idx, valid_idx = self._split(X.shape[0], seed)
+        with seeded(seed, device):
+            module = self._build_module(X.shape[1])
+            data = InMemoryData(X, device)
+            train = data if valid_idx is None else data.subset(train_idx)
+            valid = None if valid_idx is None else data.subset(valid_idx)
+            del data
+            net = _engine.build_net(
+                module,
+                self._build_objective(),
+                optimizer=self.optimizer,
+                lr=self.lr,
+                weight_decay=self.weight_decay,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                device=device,
+                verbose=self.verbose,
+                early_stopping="valid_loss" if valid is not None else "train_loss",
+                n_iter_no_change=self.n_iter_no_change,
+                tol=self.tol,
+                callbacks=self.callbacks,
+                shuffle_seed=seed,
+                name=type(self).__name__,
+            )
+            _engine.train(net, train, valid)
+        net.module_.eval()
+        self.net_ = net
+        self.loss_curve_ = _engine.history_column(net, "train_loss")
+        self.n_iter_ = len(self.loss_curve_)
+        valid_curve = _engine.history_column(net, "valid_loss")
+        self.validation_loss_curve_ = valid_curve if valid is not None else None
+        self.best_loss_ = float(min(valid_curve if valid is not None else self.loss_curve_))
+
+    # -- fitted parts -----------------------------------------------------------------
+    @property
+    def module_(self) -> torch.nn.Module:
+        """The fitted torch autoencoder module."""
+        return self.net_.module_
+
+    @property
+    def encoder_(self) -> torch.nn.Module:
+        return self.module_.encoder
+
+    @property
+    def decoder_(self) -> torch.nn.Module:
+        return self.module_.decoder
+
+    @property
+    def history_(self):
+        """The skorch training history: one dict per epoch."""
+        return self.net_.history
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.n_components
+
+    # -- inference --------------------------------------------------------------------
+    def _apply(self, fn, X) -> np.ndarray:
+        """Run ``fn(module, batch)`` over row blocks of ``X`` in eval mode."""
+        module = self.module_
+        module.eval()
+        device = next(module.parameters()).device
+        with torch.inference_mode():
+            blocks = [
+                fn(module, to_tensor(block, device)).cpu().numpy()
+                for block in iter_row_blocks(X, self._inference_batch_size)
+            ]
+        return np.concatenate(blocks, axis=0)
+
+    def _validate_X(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
+        )
+
+    def transform(self, X):
+        """Encode ``X`` into its code.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            The code, in the dtype of ``X`` (float64 for integer input).
+        """
+        X = self._validate_X(X)
+        return self._apply(lambda m, xb: m.encode(xb), X).astype(X.dtype, copy=False)
+
+    def inverse_transform(self, X):
+        """Decode codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, e.g. from :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            The reconstruction, in the dtype of ``X``.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32])
+        if Z.shape[1] != self.n_components:
+            raise ValueError(
+                f"X has {Z.shape[1]} columns, but {type(self).__name__} decodes codes with "
+                f"n_components={self.n_components} columns; pass the output of transform."
+            )
+        return self._apply(lambda m, zb: m.decode(zb), Z).astype(Z.dtype, copy=False)
+
+    def _reconstruction_error(self, X) -> np.ndarray:
+        objective = self.net_.criterion_
+
+        def error(module, xb):
+            return objective.per_sample(module(xb), xb)
+
+        return self._apply(error, X).astype(np.float64)
+
+    def score_samples(self, X):
+        """Negative reconstruction error of each sample (higher is better).
+
+        The error is the training ``loss`` (mean squared error, or binary
+        cross-entropy) averaged over features.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Minus each row's reconstruction error.
+        """
+        return -self._reconstruction_error(self._validate_X(X))
+
+    def score(self, X, y=None):
+        """Negative mean reconstruction error, so that higher is better.
+
+        This makes ``GridSearchCV`` work without a ``scoring`` argument.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to score.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            Mean of :meth:`score_samples`.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

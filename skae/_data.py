@@ -1,0 +1,104 @@
+"""Moving data to the device once and slicing batches from it.
+
+Dense data becomes one float32 tensor on the training device; every batch
+is an ``index_select`` of that tensor with a shuffled index. Sparse CSR
+data stays on the host and only one batch at a time is densified.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+
+def resolve_device(device: str) -> torch.device:
+    """Turn the ``device`` parameter into a usable :class:`torch.device`."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto', 'cpu' or 'cuda'."
+        ) from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available on this machine; "
+            "use device='auto' to fall back to the CPU."
+        )
+    return resolved
+
+
+def to_tensor(X, device: torch.device) -> torch.Tensor:
+    """Copy a dense array (or a CSR block, densified) to a float32 tensor on ``device``."""
+    if sp.issparse(X):
+        X = X.toarray()
+    # A copy: the input may be read-only (a memmap) and torch must not alias it.
+    array = np.array(X, dtype=np.float32, order="C", copy=True)
+    return torch.from_numpy(array).to(device)
+
+
+class InMemoryData:
+    """Rows of ``X`` held once for training: on the device, or as host CSR."""
+
+    def __init__(self, X, device: torch.device):
+        self.device = device
+        self.sparse = sp.issparse(X)
+        self.X = X.tocsr() if self.sparse else to_tensor(X, device)
+
+    def __len__(self) -> int:
+        return self.X.shape[0]
+
+    def subset(self, indices: np.ndarray) -> "InMemoryData":
+        """Rows ``indices`` as a new, contiguous block."""
+        out = InMemoryData.__new__(InMemoryData)
+        out.device, out.sparse = self.device, self.sparse
+        if self.sparse:
+            out.X = self.X[indices]
+        else:
+            out.X = self.X.index_select(0, torch.as_tensor(indices, device=self.device))
+        return out
+
+    def rows(self, index) -> torch.Tensor:
+        """Rows ``index`` (a slice or an index tensor) as a dense device tensor."""
+        if self.sparse:
+            if isinstance(index, torch.Tensor):
+                index = index.cpu().numpy()
+            return to_tensor(self.X[index], self.device)
+        if isinstance(index, slice):
+            return self.X[index]
+        return self.X.index_select(0, index)
+
+    def batches(self, batch_size: int, generator: torch.Generator | None = None):
+        """Iterate over ``(X_batch, X_batch)``; shuffled when a generator is given."""
+        return _Batches(self, batch_size, generator)
+
+
+class _Batches:
+    """Re-iterable: each pass draws a fresh permutation from the generator."""
+
+    def __init__(self, data: InMemoryData, batch_size: int, generator):
+        self.data, self.batch_size, self.generator = data, batch_size, generator
+
+    def __len__(self) -> int:
+        return -(-len(self.data) // self.batch_size)
+
+    def __iter__(self):
+        n, bs = len(self.data), self.batch_size
+        if self.generator is None:
+            for start in range(0, n, bs):
+                xb = self.data.rows(slice(start, start + bs))
+                yield xb, xb
+            return
+        order = torch.randperm(n, generator=self.generator, device=self.generator.device)
+        for start in range(0, n, bs):
+            xb = self.data.rows(order[start : start + bs])
+            # The autoencoder's target is its (clean) input.
+            yield xb, xb
+
+
+def iter_row_blocks(X, block_size: int):
+    """Yield consecutive row blocks of a dense or CSR array."""
+    for start in range(0, X.shape[0], block_size):
+        yield X[start : start + block_size]

@@ -1,0 +1,231 @@
+"""The training engine: the one module of skae that imports skorch.
+
+Estimators build an :class:`AutoEncoderNet` inside ``fit`` (their ``net_``).
+It is a skorch ``NeuralNet`` that keeps skorch's callbacks, history,
+optimizer handling and early stopping, and replaces the per-sample
+``Dataset``/``DataLoader`` path with batches sliced from tensors that are
+already on the device (see :mod:`skae._data`).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
+from skorch.utils import TeeGenerator
+from tqdm import tqdm
+
+from ._random import make_generator
+from .exceptions import TrainingDivergedError
+
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+
+def _overrides(callback, method: str) -> bool:
+    return getattr(type(callback), method) is not getattr(Callback, method)
+
+
+class EpochProgressBar(Callback):
+    """One tqdm bar over the epochs, showing the latest train and validation loss."""
+
+    def __init__(self, desc: str = "skae"):
+        self.desc = desc
+
+    def on_train_begin(self, net, **kwargs):
+        self.bar_ = tqdm(total=net.max_epochs, desc=self.desc, unit="epoch", leave=True)
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        losses = {k: f"{row[k]:.5g}" for k in ("train_loss", "valid_loss") if k in row}
+        self.bar_.set_postfix(losses, refresh=False)
+        self.bar_.update(1)
+
+    def on_train_end(self, net, **kwargs):
+        self.bar_.close()
+        # A closed bar still holds its stream, which must not end up in a pickle.
+        self.bar_ = None
+
+
+class AutoEncoderNet(NeuralNet):
+    """skorch ``NeuralNet`` specialised for in-memory reconstruction training.
+
+    ``fit`` takes ``(train, valid)``, two :class:`~skae._data.InMemoryData`
+    (``valid`` may be ``None``). The criterion is called as
+    ``criterion(output, target, module)`` so that penalties can look at the
+    module (e.g. its Jacobian).
+    """
+
+    def __init__(self, module, criterion, *, shuffle_seed=0, progress_desc="skae", **kwargs):
+        super().__init__(module, criterion, **kwargs)
+        self.shuffle_seed = shuffle_seed
+        self.progress_desc = progress_desc
+
+    @property
+    def _default_callbacks(self):
+        callbacks = [("epoch_timer", EpochTimer())]
+        if self.verbose == 1:
+            callbacks.append(("progress_bar", EpochProgressBar(self.progress_desc)))
+        elif self.verbose >= 2:
+            callbacks.append(("print_log", PrintLog()))
+        return callbacks
+
+    def initialize_callbacks(self):
+        super().initialize_callbacks()
+        callbacks = [cb for _, cb in self.callbacks_]
+        # Batch-level notifications cost time on every step; only pay for them when
+        # a callback actually listens.
+        self._batch_listeners = any(
+            _overrides(cb, m) for cb in callbacks for m in ("on_batch_begin", "on_batch_end")
+        )
+        self._grad_listeners = any(_overrides(cb, "on_grad_computed") for cb in callbacks)
+        return self
+
+    # -- data -------------------------------------------------------------------------
+    def get_split_datasets(self, X, y=None, **fit_params):
+        train, valid = X
+        device = torch.device("cpu") if train.sparse else train.device
+        self._shuffle_generator = make_generator(self.shuffle_seed, device)
+        return train, valid
+
+    def get_iterator(self, dataset, training=False):
+        generator = self._shuffle_generator if training else None
+        return dataset.batches(self.batch_size, generator)
+
+    # -- steps ------------------------------------------------------------------------
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        return self.criterion_(y_pred, y_true, self.module_)
+
+    def train_step(self, batch, **fit_params):
+        Xi, yi = batch
+        step = {}
+
+        def closure():
+            self.optimizer_.zero_grad(set_to_none=True)
+            y_pred = self.module_(Xi)
+            loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+            loss.backward()
+            if self._grad_listeners:
+                params = TeeGenerator(self.get_all_learnable_params())
+                self.notify("on_grad_computed", named_parameters=params, batch=batch, training=True)
+            step.setdefault("loss", loss)
+            step.setdefault("y_pred", y_pred)
+            return loss
+
+        self.optimizer_.step(closure)
+        return step
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train=dataset_train, dataset_valid=dataset_valid)
+        # Modules that change over training (scheduled noise) read the progress here.
+        progress = (len(self.history) - 1) / max(self.max_epochs, 1)
+        for module in self.module_.modules():
+            if hasattr(module, "set_training_progress"):
+                module.set_training_progress(progress)
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if iterator is None:
+            return
+        self._set_training(training)
+        # Summing on the device avoids a host synchronisation on every batch.
+        total = torch.zeros((), device=self.module_device)
+        n_samples = n_batches = 0
+        for batch in iterator:
+            if self._batch_listeners:
+                self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            size = batch[0].shape[0]
+            total += step["loss"].detach() * size
+            n_samples += size
+            n_batches += 1
+            if self._batch_listeners:
+                self.notify("on_batch_end", batch=batch, training=training, **step)
+        loss = (total / max(n_samples, 1)).item()
+        if not math.isfinite(loss):
+            epoch = len(self.history)
+            raise TrainingDivergedError(
+                f"The {prefix} loss became {loss} in epoch {epoch}, so training stopped. "
+                f"The learning rate lr={self.lr} is probably too large: try a smaller lr "
+                f"(e.g. lr={self.lr / 10:g}), or scale the input (e.g. StandardScaler)."
+            )
+        key = prefix + "_loss"
+        previous = [row[key] for row in self.history[:-1] if key in row]
+        self.history.record(key, loss)
+        self.history.record(key + "_best", not previous or loss < min(previous))
+        self.history.record(prefix + "_batch_count", n_batches)
+
+    @property
+    def module_device(self) -> torch.device:
+        return next(self.module_.parameters()).device
+
+
+def build_net(
+    module,
+    objective,
+    *,
+    optimizer,
+    lr,
+    weight_decay,
+    max_epochs,
+    batch_size,
+    device,
+    verbose,
+    early_stopping,
+    n_iter_no_change,
+    tol,
+    callbacks,
+    shuffle_seed,
+    name,
+) -> AutoEncoderNet:
+    """Assemble the skorch net for one ``fit``; nothing is trained yet."""
+    extra = [copy.deepcopy(cb) for cb in (callbacks or [])]
+    if early_stopping and n_iter_no_change is not None:
+        extra.append(
+            (
+                "early_stopping",
+                EarlyStopping(
+                    monitor=early_stopping,
+                    patience=n_iter_no_change,
+                    threshold=tol,
+                    threshold_mode="rel",
+                    load_best=True,
+                ),
+            )
+        )
+    optimizer_cls = OPTIMIZERS[optimizer] if isinstance(optimizer, str) else optimizer
+    return AutoEncoderNet(
+        module,
+        objective,
+        optimizer=optimizer_cls,
+        lr=lr,
+        optimizer__weight_decay=weight_decay,
+        max_epochs=max_epochs,
+        batch_size=batch_size,
+        train_split=None,
+        callbacks=extra,
+        device=str(device),
+        verbose=verbose,
+        shuffle_seed=shuffle_seed,
+        progress_desc=name,
+    )
+
+
+def train(net: AutoEncoderNet, train_data, valid_data) -> AutoEncoderNet:
+    """Fit ``net`` and drop what only training needed (kept weight copies)."""
+    net.fit((train_data, valid_data))
+    for _, cb in net.callbacks_:
+        if isinstance(cb, EarlyStopping):
+            cb.best_model_weights_ = None
+    net._shuffle_generator = None
+    return net
+
+
+def history_column(net: AutoEncoderNet, key: str) -> list[float]:
+    return [row[key] for row in net.history if key in row]

@@ -1,0 +1,86 @@
+"""Torch building blocks. Nothing here knows about scikit-learn."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+ACTIVATIONS = {
+    "identity": nn.Identity,
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "selu": nn.SELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "softplus": nn.Softplus,
+}
+
+
+def make_activation(activation) -> nn.Module:
+    """Return a fresh activation module from a name or an ``nn.Module`` class."""
+    if isinstance(activation, str):
+        return ACTIVATIONS[activation]()
+    return activation()
+
+
+def mlp(sizes: Sequence[int], activation, output_activation="identity") -> nn.Sequential:
+    """Stack ``Linear`` layers through ``sizes``.
+
+    ``activation`` follows every layer but the last, which gets
+    ``output_activation``. This is the one layer builder of skae.
+    """
+    layers: list[nn.Module] = []
+    n_layers = len(sizes) - 1
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        last = i == n_layers - 1
+        act = make_activation(output_activation if last else activation)
+        if not isinstance(act, nn.Identity):
+            layers.append(act)
+    return nn.Sequential(*layers)
+
+
+class AutoEncoderModule(nn.Module):
+    """An encoder, a decoder and an optional input corruption.
+
+    ``forward`` returns a dict so that variants can add entries (a
+    variational encoder adds ``mean`` and ``log_var``) without changing the
+    training engine. ``noise`` is applied only in training mode.
+    """
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, noise: nn.Module | None = None):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+        self.noise = noise if noise is not None else nn.Identity()
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        z = self.encode(self.noise(x))
+        return {"reconstruction": self.decode(z), "code": z}
+
+
+def mlp_autoencoder(
+    n_features: int,
+    n_components: int,
+    hidden_layer_sizes: Sequence[int],
+    activation,
+    output_activation,
+    code_activation="identity",
+    noise: nn.Module | None = None,
+) -> AutoEncoderModule:
+    """Build a fully connected autoencoder whose decoder mirrors its encoder."""
+    hidden = list(hidden_layer_sizes)
+    encoder = mlp([n_features, *hidden, n_components], activation, code_activation)
+    decoder = mlp([n_components, *reversed(hidden), n_features], activation, output_activation)
+    return AutoEncoderModule(encoder, decoder, noise=noise)
