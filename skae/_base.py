@@ -32,7 +32,7 @@ from ._params import collect_defaults, make_init
 from ._random import seed_from_random_state, seeded
 
 TRAINING_PARAMETERS_DOC = """\
-    hidden_layer_sizes : array-like of int, default=(128, 64)
+    hidden_layer_sizes : array-like of int, default=(256, 128)
         Widths of the encoder's hidden layers, from the input inwards; the
         decoder mirrors them. ``()`` gives a single linear map each way.
 
@@ -131,7 +131,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     _defaults = {
         "n_components": 2,
-        "hidden_layer_sizes": (128, 64),
+        "hidden_layer_sizes": (256, 128),
         "activation": "relu",
         "output_activation": None,
         "loss": "mse",
@@ -170,7 +170,8 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     }
 
     _code_activation = "identity"
-    _inference_batch_size = 4096
+    # Rows per inference block: at most 4096, and at most ~16 MB of densified float32.
+    _inference_values = 2**22
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -337,10 +338,11 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         module = self.module_
         module.eval()
         device = next(module.parameters()).device
+        rows = max(1, min(4096, self._inference_values // max(X.shape[1], 1)))
         with torch.inference_mode():
             blocks = [
                 fn(module, to_tensor(block, device)).cpu().numpy()
-                for block in iter_row_blocks(X, self._inference_batch_size)
+                for block in iter_row_blocks(X, rows)
             ]
         return np.concatenate(blocks, axis=0)
 

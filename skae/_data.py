@@ -33,9 +33,12 @@ def resolve_device(device: str) -> torch.device:
 def to_tensor(X, device: torch.device) -> torch.Tensor:
     """Copy a dense array (or a CSR block, densified) to a float32 tensor on ``device``."""
     if sp.issparse(X):
-        X = X.toarray()
-    # A copy: the input may be read-only (a memmap) and torch must not alias it.
-    array = np.array(X, dtype=np.float32, order="C", copy=True)
+        array = X.astype(np.float32).toarray()
+    else:
+        array = np.asarray(X, dtype=np.float32, order="C")
+        if array is X or not array.flags.owndata:
+            # The input itself (maybe read-only, maybe the user's): torch must not alias it.
+            array = array.copy()
     return torch.from_numpy(array).to(device)
 
 

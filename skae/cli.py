@@ -1,0 +1,139 @@
+"""Command line: ``skae compare`` (also ``python -m skae compare``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def load_table(path, target=None):
+    """Read ``.npy`` or ``.csv`` data; ``target`` names a label column of a CSV.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.npy`` array (n_samples, n_features) or a CSV with a header row.
+    target : str or None
+        CSV column holding labels; it is removed from the features.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,) or None
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skae.cli import load_table
+    >>> path = os.path.join(tempfile.mkdtemp(), "d.csv")
+    >>> _ = open(path, "w").write("a,b,label\\n1,2,0\\n3,4,1\\n")
+    >>> X, y = load_table(path, target="label")
+    >>> X.shape, y.tolist()
+    ((2, 2), [0, 1])
+    """
+    path = Path(path)
+    if path.suffix == ".npy":
+        X = np.load(path, allow_pickle=False)
+        if X.ndim != 2:
+            raise ValueError(f"{path} holds an array of shape {X.shape}; expected 2-D (rows, features).")
+        return X, None
+    if path.suffix in (".csv", ".txt"):
+        import csv
+
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+        header, body = rows[0], rows[1:]
+        if target is not None and target not in header:
+            raise ValueError(f"--target {target!r} is not a column of {path}; columns: {header}.")
+        cols = [i for i, name in enumerate(header) if name != target]
+        try:
+            X = np.array([[float(row[i]) for i in cols] for row in body])
+        except ValueError as exc:
+            raise ValueError(
+                f"{path} has a non-numeric value ({exc}); pass the label column with --target "
+                "or drop non-numeric columns."
+            ) from exc
+        y = None
+        if target is not None:
+            y = np.array([row[header.index(target)] for row in body])
+            try:
+                y = y.astype(np.int64)
+            except ValueError:
+                pass
+        return X, y
+    raise ValueError(f"Unsupported data file {path}: use .csv or .npy.")
+
+
+def _compare(args) -> int:
+    from .compare import format_table, plot_comparison, run_comparison
+
+    if args.data is None:
+        from sklearn.datasets import load_digits
+
+        X, y = load_digits(return_X_y=True)
+        source = "scikit-learn digits (1797 x 64)"
+    else:
+        X, y = load_table(args.data, args.target)
+        if args.labels is not None:
+            y = np.load(args.labels, allow_pickle=False)
+        source = f"{args.data} ({X.shape[0]} x {X.shape[1]})"
+    print(f"data: {source}; n_components={args.n_components}; held-out fraction {args.test_size}")
+    results, X_test, y_test = run_comparison(
+        X, y, n_components=args.n_components, test_size=args.test_size, scale=args.scale,
+        random_state=args.random_state, max_epochs=args.max_epochs,
+    )
+    print(format_table(results))
+    if args.output != "none":
+        try:
+            plot_comparison(results, X_test, y_test, args.output)
+        except ImportError:
+            print("matplotlib is not installed: no figure (pip install 'skae[plot]').")
+        else:
+            print(f"figure: {args.output}")
+    return 0
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``skae`` command.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        Arguments; ``None`` reads ``sys.argv``.
+
+    Returns
+    -------
+    status : int
+        Exit status.
+
+    Examples
+    --------
+    >>> from skae.cli import main
+    >>> main(["compare", "--max-epochs", "1", "--output", "none"])  # doctest: +SKIP
+    0
+    """
+    parser = argparse.ArgumentParser(prog="skae", description="Autoencoders as scikit-learn transformers.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cmp = sub.add_parser("compare", help="compare PCA and skae's autoencoders on a dataset")
+    cmp.add_argument("--data", help=".csv or .npy file (default: scikit-learn's digits)")
+    cmp.add_argument("--target", help="label column of a CSV file")
+    cmp.add_argument("--labels", help=".npy file of labels for --data")
+    cmp.add_argument("--n-components", type=int, default=8)
+    cmp.add_argument("--test-size", type=float, default=0.25)
+    cmp.add_argument("--scale", choices=["minmax", "standard", "none"], default="minmax")
+    cmp.add_argument("--max-epochs", type=int, default=None, help="epoch budget of each autoencoder")
+    cmp.add_argument("--random-state", type=int, default=0)
+    cmp.add_argument("--output", default="skae_compare.png", help="PNG path, or 'none'")
+    args = parser.parse_args(argv)
+    try:
+        return _compare(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"skae compare: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""Behaviour of the core AutoEncoder: quality, reproducibility, errors, inputs."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.base import clone
+from sklearn.decomposition import PCA
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import Callback
+
+from skae import AutoEncoder, TrainingDivergedError
+
+SMALL = dict(max_epochs=3, hidden_layer_sizes=(16,), random_state=0)
+
+
+def mse(a, b):
+    return float(np.mean((a - b) ** 2))
+
+
+# -- quality ---------------------------------------------------------------------------
+def test_linear_autoencoder_matches_pca(digits):
+    """Baldi & Hornik (1989): a linear AE's optimum spans PCA's subspace."""
+    X, _ = digits
+    pca = PCA(n_components=8).fit(X)
+    pca_mse = mse(pca.inverse_transform(pca.transform(X)), X)
+    ae = AutoEncoder(
+        n_components=8, hidden_layer_sizes=(), activation="identity", lr=1e-2,
+        batch_size=len(X), max_epochs=2000, n_iter_no_change=None, validation_fraction=0,
+        random_state=0,
+    ).fit(X)
+    ae_mse = mse(ae.inverse_transform(ae.transform(X)), X)
+    assert ae_mse <= 1.01 * pca_mse, (ae_mse, pca_mse)
+
+
+def test_defaults_beat_pca_on_held_out_digits(digits):
+    X, _ = digits
+    X_train, X_test = train_test_split(X, test_size=0.25, random_state=0)
+    pca = PCA(n_components=8).fit(X_train)
+    pca_mse = mse(pca.inverse_transform(pca.transform(X_test)), X_test)
+    ae = AutoEncoder(n_components=8, random_state=0).fit(X_train)
+    ae_mse = mse(ae.inverse_transform(ae.transform(X_test)), X_test)
+    assert ae_mse <= 0.6 * pca_mse, (ae_mse, pca_mse)
+    # score is minus the mean reconstruction error
+    assert ae.score(X_test) == pytest.approx(-ae_mse, rel=1e-4)
+
+
+def test_training_reduces_loss_and_early_stopping_restores_best(digits):
+    X, _ = digits
+    ae = AutoEncoder(n_components=4, max_epochs=300, n_iter_no_change=3, random_state=0).fit(X)
+    assert ae.loss_curve_[-1] < 0.5 * ae.loss_curve_[0]
+    assert ae.n_iter_ == len(ae.loss_curve_) == len(ae.validation_loss_curve_) < 300
+    assert ae.best_loss_ == min(ae.validation_loss_curve_)
+    assert ae.history_[-1, "epoch"] == ae.n_iter_
+
+
+def test_no_validation_monitors_training_loss(digits):
+    X, _ = digits
+    ae = AutoEncoder(validation_fraction=0, **SMALL).fit(X)
+    assert ae.validation_loss_curve_ is None
+    assert ae.best_loss_ == min(ae.loss_curve_)
+
+
+def test_encoder_is_a_feature_extractor(digits):
+    X, _ = digits
+    ae = AutoEncoder(n_components=5, **SMALL).fit(X)
+    with torch.no_grad():
+        codes = ae.encoder_(torch.as_tensor(X, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(codes, ae.transform(X), rtol=1e-5, atol=1e-6)
+    assert ae.decoder_(torch.zeros(1, 5)).shape == (1, 64)
+
+
+def test_bce_loss_on_unit_interval(digits):
+    X, _ = digits
+    ae = AutoEncoder(loss="bce", **SMALL).fit(X)
+    recon = ae.inverse_transform(ae.transform(X))
+    assert recon.min() >= 0 and recon.max() <= 1
+    with pytest.raises(ValueError, match=r"\[0, 1\].*MinMaxScaler"):
+        AutoEncoder(loss="bce", **SMALL).fit(X * 16)
+    with pytest.raises(ValueError, match="output_activation='sigmoid'"):
+        AutoEncoder(loss="bce", output_activation="identity", **SMALL).fit(X)
+
+
+# -- reproducibility and side effects -------------------------------------------------
+def test_same_random_state_gives_identical_codes(digits):
+    X, _ = digits
+    a = AutoEncoder(**SMALL).fit(X).transform(X)
+    b = AutoEncoder(**SMALL).fit(X).transform(X)
+    np.testing.assert_array_equal(a, b)
+    c = AutoEncoder(**{**SMALL, "random_state": 1}).fit(X).transform(X)
+    assert not np.allclose(a, c)
+
+
+@pytest.mark.parametrize("random_state", [0, None, np.random.RandomState(3)])
+def test_fit_leaves_global_state_alone(digits, random_state):
+    X, _ = digits
+    np_state = np.random.get_state()
+    torch_state = torch.random.get_rng_state()
+    threads = torch.get_num_threads()
+    dtype = torch.get_default_dtype()
+    AutoEncoder(**{**SMALL, "random_state": random_state}).fit(X).transform(X)
+    after = np.random.get_state()
+    assert all(np.array_equal(x, y) for x, y in zip(np_state, after))
+    assert torch.equal(torch_state, torch.random.get_rng_state())
+    assert torch.get_num_threads() == threads
+    assert torch.get_default_dtype() == dtype
+
+
+def test_callbacks_parameter_is_not_mutated_and_gets_batches(digits):
+    X, _ = digits
+
+    class CountBatches(Callback):
+        def __init__(self):
+            self.n = 0
+
+        def on_batch_end(self, net, **kwargs):
+            self.n += 1
+
+    counter = CountBatches()
+    ae = AutoEncoder(callbacks=[counter], batch_size=100, validation_fraction=0, **SMALL).fit(X)
+    assert counter.n == 0  # the parameter itself stays as given
+    fitted = dict(ae.net_.callbacks_)["CountBatches"]
+    assert fitted.n == 3 * int(np.ceil(len(X) / 100))
+
+
+# -- errors ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "X, error, match",
+    [
+        (np.array([[1.0, np.nan], [0.0, 1.0]]), ValueError, "NaN"),
+        (np.array([[1.0, np.inf], [0.0, 1.0]]), ValueError, "infinity"),
+        (np.array([[1 + 1j, 0], [0, 1]]), ValueError, "[Cc]omplex"),
+        (np.array([["a", "b"], ["c", "d"]], dtype=object), ValueError, "string"),
+        (np.empty((0, 3)), ValueError, "0 sample"),
+        (np.empty((3, 0)), ValueError, "0 feature"),
+        (np.array([1.0, 2.0, 3.0]), ValueError, "Reshape your data"),
+    ],
+)
+def test_bad_input_is_named(X, error, match):
+    with pytest.raises(error, match=match):
+        AutoEncoder(**SMALL).fit(X)
+
+
+def test_wrong_feature_count_at_transform(digits):
+    X, _ = digits
+    ae = AutoEncoder(n_components=3, **SMALL).fit(X)
+    with pytest.raises(ValueError, match="64 features"):
+        ae.transform(X[:, :10])
+    with pytest.raises(ValueError, match="n_components=3"):
+        ae.inverse_transform(np.zeros((2, 4)))
+
+
+def test_unfitted_raises():
+    with pytest.raises(NotFittedError):
+        AutoEncoder().transform(np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"n_components": 0}, "n_components"),
+        ({"activation": "nope"}, "activation"),
+        ({"hidden_layer_sizes": (8, -1)}, "hidden_layer_sizes"),
+        ({"validation_fraction": 1.0}, "validation_fraction"),
+        ({"device": "quantum"}, "torch device"),
+    ],
+)
+def test_bad_parameters_are_named(params, match, digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match=match):
+        AutoEncoder(**{**SMALL, **params}).fit(X)
+
+
+def test_unavailable_cuda_is_a_clear_error(digits):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(ValueError, match="CUDA is not available.*device='auto'"):
+        AutoEncoder(device="cuda", **SMALL).fit(digits[0])
+
+
+def test_divergence_stops_and_leaves_estimator_unfitted(digits):
+    X, _ = digits
+    bad = dict(SMALL, lr=1e8, max_epochs=50, validation_fraction=0)
+    ae = AutoEncoder(**bad)
+    with pytest.raises(TrainingDivergedError, match="smaller lr"):
+        ae.fit(X * 1e10)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(ae)
+    assert not [k for k in vars(ae) if k.endswith("_")]
+    # A fitted estimator whose refit diverges is not left with either model.
+    ae = AutoEncoder(**SMALL).fit(X)
+    ae.set_params(**bad)
+    with pytest.raises(TrainingDivergedError):
+        ae.fit(X * 1e10)
+    with pytest.raises(NotFittedError):
+        ae.transform(X)
+
+
+# -- input types and dtypes -------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_output_dtype_follows_input(digits, dtype):
+    X = digits[0].astype(dtype)
+    ae = AutoEncoder(**SMALL).fit(X)
+    Z = ae.transform(X)
+    assert Z.dtype == dtype
+    assert ae.inverse_transform(Z).dtype == dtype
+    assert ae.transform(X.astype(np.int64)).dtype == np.float64
+
+
+def test_pandas_input_and_output(digits):
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(digits[0], columns=[f"px{i}" for i in range(64)])
+    ae = AutoEncoder(n_components=3, **SMALL).set_output(transform="pandas").fit(X)
+    out = ae.transform(X)
+    assert list(out.columns) == ["autoencoder0", "autoencoder1", "autoencoder2"]
+    assert list(ae.feature_names_in_) == list(X.columns)
+    np.testing.assert_array_equal(out.index, X.index)
+
+
+def test_sparse_input_matches_dense(digits):
+    X = digits[0]
+    dense = AutoEncoder(**SMALL).fit(X)
+    sparse = AutoEncoder(**SMALL).fit(sp.csr_matrix(X))
+    np.testing.assert_allclose(
+        dense.transform(X), sparse.transform(sp.csr_matrix(X)), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_sparse_input_is_densified_batch_by_batch():
+    """numpy reports its allocations to tracemalloc: the peak must stay batch-sized."""
+    import tracemalloc
+
+    X = sp.random(2000, 20_000, density=0.0005, format="csr", random_state=0)
+    dense_bytes = X.shape[0] * X.shape[1] * 4  # 160 MB as float32
+    ae = AutoEncoder(n_components=2, hidden_layer_sizes=(), batch_size=10, max_epochs=1,
+                     random_state=0)
+    peaks = []
+    for step in (lambda: ae.fit(X), lambda: ae.transform(X), lambda: ae.score(X)):
+        tracemalloc.start()
+        try:
+            step()
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    assert max(peaks) < dense_bytes / 8, peaks
