@@ -55,7 +55,29 @@ def default_methods(n_components: int, random_state=0, max_epochs=None) -> dict:
 
 @dataclass
 class Result:
-    """One method's figures and its fitted estimator."""
+    """One method's figures and its fitted estimator.
+
+    Parameters
+    ----------
+    name : str
+        Display name.
+    estimator : estimator
+        The fitted transformer.
+    test_mse : float
+        Held-out reconstruction mean squared error.
+    fit_seconds : float
+        Wall time of ``fit``.
+    accuracy : float or None
+        Held-out accuracy of a logistic regression on the codes.
+    codes, reconstructions : ndarray or None
+        The held-out codes and reconstructions.
+
+    Examples
+    --------
+    >>> from skae.compare import Result
+    >>> Result("PCA", None, test_mse=0.025, fit_seconds=0.01)
+    Result(name='PCA', estimator=None, test_mse=0.025, fit_seconds=0.01, accuracy=None)
+    """
 
     name: str
     estimator: object
@@ -156,7 +178,27 @@ def _is_classification(y) -> bool:
 
 
 def format_table(results) -> str:
-    """A plain-text table of the results, PCA's error as the reference."""
+    """A plain-text table of the results, PCA's error as the reference.
+
+    Parameters
+    ----------
+    results : list of Result
+        As returned by :func:`run_comparison`.
+
+    Returns
+    -------
+    table : str
+
+    Examples
+    --------
+    >>> from skae.compare import Result, format_table
+    >>> print(format_table([Result("PCA", None, 0.025, 0.01, 0.9),
+    ...                     Result("AutoEncoder", None, 0.0125, 2.0, 0.93)]))
+    method                     test MSE  vs PCA  accuracy   fit s
+    -------------------------------------------------------------
+    PCA                         0.02500   1.000     0.900    0.01
+    AutoEncoder                 0.01250   0.500     0.930    2.00
+    """
     reference = next((r.test_mse for r in results if r.name == "PCA"), None)
     header = f"{'method':<24} {'test MSE':>10} {'vs PCA':>7} {'accuracy':>9} {'fit s':>7}"
     lines = [header, "-" * len(header)]
@@ -172,6 +214,35 @@ def plot_comparison(results, X_test, y_test, path, n_examples: int = 8):
 
     Codes with more than two components are shown along their first two
     principal axes.
+
+    Parameters
+    ----------
+    results : list of Result
+        As returned by :func:`run_comparison`.
+    X_test : ndarray of shape (n_samples, n_features)
+        The held-out rows the results were computed on.
+    y_test : ndarray of shape (n_samples,) or None
+        Labels, to colour the codes.
+    path : str or path-like
+        Where to write the PNG.
+    n_examples : int, default=8
+        Number of rows shown as originals and reconstructions.
+
+    Returns
+    -------
+    path : str or path-like
+        ``path``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.datasets import load_digits
+    >>> from skae.compare import plot_comparison, run_comparison
+    >>> X, y = load_digits(return_X_y=True)
+    >>> results, X_test, y_test = run_comparison(X[:200], y[:200], n_components=2, max_epochs=1)
+    >>> path = plot_comparison(results, X_test, y_test, os.path.join(tempfile.mkdtemp(), "c.png"))
+    >>> os.path.getsize(path) > 0
+    True
     """
     import matplotlib
 

@@ -66,10 +66,20 @@ def load_mnist(path, kind: str = "train"):
 
     Examples
     --------
+    Two 2x2 "images" written in the IDX format, then read back:
+
+    >>> import gzip, os, tempfile
     >>> from skae.datasets import load_mnist
-    >>> X, y = load_mnist("../shared/data/mnist", "test")  # doctest: +SKIP
-    >>> X.shape
-    (10000, 784)
+    >>> folder = tempfile.mkdtemp()
+    >>> def write(name, header, values):
+    ...     with gzip.open(os.path.join(folder, name), "wb") as f:
+    ...         _ = f.write(bytes(header) + bytes(values))
+    >>> write("t10k-images-idx3-ubyte.gz", [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2],
+    ...       [0, 255, 51, 0, 0, 0, 255, 255])
+    >>> write("t10k-labels-idx1-ubyte.gz", [0, 0, 8, 1, 0, 0, 0, 2], [7, 3])
+    >>> X, y = load_mnist(folder, "test")
+    >>> X.shape, X.max(), y.tolist()
+    ((2, 4), np.float64(1.0), [7, 3])
     """
     prefix = {"train": "train", "test": "t10k"}[kind]
     folder = Path(path)
@@ -101,10 +111,15 @@ def load_odds(path):
 
     Examples
     --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from scipy.io import savemat
     >>> from skae.datasets import load_odds
-    >>> X, y = load_odds("../shared/data/odds/cardio.mat")  # doctest: +SKIP
-    >>> X.shape
-    (1831, 21)
+    >>> path = os.path.join(tempfile.mkdtemp(), "tiny.mat")
+    >>> savemat(path, {"X": np.arange(6.0).reshape(3, 2), "y": np.array([[0], [0], [1]])})
+    >>> X, y = load_odds(path)
+    >>> X.shape, y.tolist()
+    ((3, 2), [0, 0, 1])
     """
     from scipy.io import loadmat
 

@@ -245,3 +245,16 @@ def test_sparse_input_is_densified_batch_by_batch():
         finally:
             tracemalloc.stop()
     assert max(peaks) < dense_bytes / 8, peaks
+
+
+# -- verbosity ---------------------------------------------------------------------------
+def test_verbose_shows_progress_and_silent_by_default(digits, capfd):
+    X, _ = digits
+    AutoEncoder(**SMALL).fit(X)
+    assert capfd.readouterr() == ("", "")
+    AutoEncoder(verbose=1, **SMALL).fit(X)
+    err = capfd.readouterr().err
+    assert "3/3" in err and "train_loss=" in err and "valid_loss=" in err
+    AutoEncoder(verbose=2, **SMALL).fit(X)
+    out = capfd.readouterr().out
+    assert "epoch" in out and "train_loss" in out and "valid_loss" in out
