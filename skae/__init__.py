@@ -1,8 +1,18 @@
 """skae: autoencoders as scikit-learn transformers, trained with PyTorch."""
 
 from ._autoencoder import AutoEncoder
-from .exceptions import TrainingDivergedError
+from ._io import load, save
+from ._onnx import to_onnx
+from .exceptions import ModelFileError, TrainingDivergedError
 
 __version__ = "0.1.0"
 
-__all__ = ["AutoEncoder", "TrainingDivergedError", "__version__"]
+__all__ = [
+    "AutoEncoder",
+    "ModelFileError",
+    "TrainingDivergedError",
+    "load",
+    "save",
+    "to_onnx",
+    "__version__",
+]

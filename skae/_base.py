@@ -24,12 +24,20 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _engine
-from ._data import InMemoryData, iter_row_blocks, resolve_device, to_tensor
+from . import _engine, _io
+from ._data import (
+    InMemoryData,
+    check_float32_range,
+    iter_row_blocks,
+    resolve_device,
+    restore_device,
+    to_tensor,
+)
 from ._losses import RECONSTRUCTION_LOSSES, Objective
 from ._modules import ACTIVATIONS, mlp_autoencoder
 from ._params import collect_defaults, make_init
-from ._random import seed_from_random_state, seeded
+from ._random import init_parameters, make_generator, seed_from_random_state
+from .exceptions import ModelFileError, check_weights
 
 TRAINING_PARAMETERS_DOC = """\
     hidden_layer_sizes : array-like of int, default=(256, 128)
@@ -85,8 +93,9 @@ default="adam"
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the validation split and shuffling
-        through local generators; global random state is never changed.
-        With an int, fitting on the same device is reproducible.
+        through local generators; global random state is never read or
+        changed, so fits in parallel threads do not disturb each other. With
+        an int, fitting on the same device is reproducible.
 
     verbose : int, default=0
         ``0`` prints nothing, ``1`` shows a progress bar with the epoch and
@@ -94,11 +103,16 @@ default="adam"
 
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (instances, or ``(name, callback)`` tuples),
-        copied at each ``fit``."""
+        deep-copied at each ``fit`` so that the parameter itself is left as
+        given (a callback that cannot be copied is used as is). Per-batch
+        losses are recorded in the history only when some callback listens
+        to batch events."""
 
 FITTED_ATTRIBUTES_DOC = """\
     net_ : skorch.NeuralNet
-        The training engine, holding the fitted torch module (``net_.module_``).
+        The training engine, for inspection: the fitted module (``net_.module_``),
+        the history and the callbacks. Use the estimator's own methods for
+        inference; the net's ``predict`` and ``partial_fit`` are not supported.
 
     encoder_ : torch.nn.Module
         The fitted encoder, usable as a pretrained feature extractor.
@@ -116,8 +130,10 @@ FITTED_ATTRIBUTES_DOC = """\
         Validation loss at each epoch, when a validation fraction was held out.
 
     best_loss_ : float
-        Lowest monitored loss (validation loss when available); the fitted
-        weights are those of that epoch when early stopping is on.
+        Monitored loss (validation loss when held out, else training loss) of
+        the epoch whose weights the model holds: with early stopping, the last
+        epoch that improved on the best so far by more than ``tol``; without,
+        the last epoch.
 
     n_features_in_ : int
         Number of features seen during ``fit``.
@@ -169,12 +185,23 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "callbacks": [list, tuple, None],
     }
 
+    # Fitted attributes besides net_, with the kind of value each holds (checked on load).
+    _attribute_kinds_ = {
+        "n_features_in_": "count",
+        "feature_names_in_": "names",
+        "n_iter_": "count",
+        "loss_curve_": "floats",
+        "validation_loss_curve_": "floats_or_none",
+        "best_loss_": "float",
+    }
+
     _code_activation = "identity"
     # Rows per inference block: at most 4096, and at most ~16 MB of densified float32.
     _inference_values = 2**22
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        _io.register(cls)
         if "__init__" not in cls.__dict__:
             cls.__init__ = make_init(collect_defaults(cls), cls.__qualname__)
         if cls.__doc__:
@@ -208,19 +235,38 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _build_objective(self) -> torch.nn.Module:
         return Objective(self.loss, self._penalties())
 
-    def _check_params(self, X) -> None:
-        """Checks that need more than one parameter, or the data."""
+    @classmethod
+    def _attribute_kinds(cls) -> dict:
+        kinds: dict = {}
+        for klass in reversed(cls.__mro__):
+            kinds.update(klass.__dict__.get("_attribute_kinds_", {}))
+        return kinds
+
+    def _check_params(self, X=None) -> None:
+        """Checks that need more than one parameter, or the data (when given)."""
         sizes = list(self.hidden_layer_sizes)
         if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
             raise ValueError(
                 f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}."
             )
-        if self.loss == "bce":
-            if self._resolved_output_activation() != "sigmoid":
-                raise ValueError(
-                    "loss='bce' needs probabilities as reconstructions: set "
-                    "output_activation='sigmoid' (or leave it None)."
+        for name in ("activation", "output_activation"):
+            value = getattr(self, name)
+            if isinstance(value, type) and not issubclass(value, torch.nn.Module):
+                raise TypeError(
+                    f"{name}={value.__name__} is not a torch.nn.Module subclass; pass a name "
+                    f"such as 'relu' or a module class such as torch.nn.ReLU."
                 )
+        if isinstance(self.optimizer, type) and not issubclass(self.optimizer, torch.optim.Optimizer):
+            raise TypeError(
+                f"optimizer={self.optimizer.__name__} is not a torch.optim.Optimizer subclass; "
+                "pass 'adam', 'adamw', 'sgd', 'rmsprop' or an optimizer class."
+            )
+        if self.loss == "bce" and self._resolved_output_activation() not in ("sigmoid", torch.nn.Sigmoid):
+            raise ValueError(
+                "loss='bce' needs probabilities as reconstructions: set "
+                "output_activation='sigmoid' (or leave it None)."
+            )
+        if self.loss == "bce" and X is not None:
             values = X.data if sp.issparse(X) else X
             lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
             if lo < 0 or hi > 1:
@@ -246,9 +292,10 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self : object
             The fitted estimator.
         """
-        self._validate_params()
-        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32])
         try:
+            self._validate_params()
+            X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32])
+            check_float32_range(X)
             self._check_params(X)
             self._fit(X)
         except BaseException:
@@ -273,41 +320,105 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         order = np.random.default_rng(seed).permutation(n_samples)
         return np.sort(order[n_valid:]), np.sort(order[:n_valid])
 
+    def _new_module(self, n_features: int, device, seed: int) -> torch.nn.Module:
+        """Build the module without touching global RNG state, in float32 on ``device``.
+
+        Building on the meta device allocates nothing and draws nothing; the
+        weights are then drawn from a local generator.
+        """
+        with torch.device("meta"):
+            module = self._build_module(n_features)
+        module = module.to_empty(device=device).to(torch.float32)
+        init_parameters(module, make_generator(seed, device))
+        return module
+
+    def _make_net(self, module, device, seed: int, monitor):
+        return _engine.build_net(
+            module,
+            self._build_objective(),
+            optimizer=self.optimizer,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            device=device,
+            verbose=self.verbose,
+            early_stopping=monitor,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            callbacks=self.callbacks,
+            shuffle_seed=seed,
+            name=type(self).__name__,
+        )
+
     def _fit(self, X) -> None:
         device = resolve_device(self.device)
         seed = seed_from_random_state(self.random_state)
         train_idx, valid_idx = self._split(X.shape[0], seed)
-        with seeded(seed, device):
-            module = self._build_module(X.shape[1])
-            data = InMemoryData(X, device)
-            train = data if valid_idx is None else data.subset(train_idx)
-            valid = None if valid_idx is None else data.subset(valid_idx)
-            del data
-            net = _engine.build_net(
-                module,
-                self._build_objective(),
-                optimizer=self.optimizer,
-                lr=self.lr,
-                weight_decay=self.weight_decay,
-                max_epochs=self.max_epochs,
-                batch_size=self.batch_size,
-                device=device,
-                verbose=self.verbose,
-                early_stopping="valid_loss" if valid is not None else "train_loss",
-                n_iter_no_change=self.n_iter_no_change,
-                tol=self.tol,
-                callbacks=self.callbacks,
-                shuffle_seed=seed,
-                name=type(self).__name__,
-            )
-            _engine.train(net, train, valid)
+        module = self._new_module(X.shape[1], device, seed)
+        data = InMemoryData(X, device)
+        train = data if valid_idx is None else data.subset(train_idx)
+        valid = None if valid_idx is None else data.subset(valid_idx)
+        del data
+        monitor = "valid_loss" if valid is not None else "train_loss"
+        # A shuffling stream apart from the initialisation stream.
+        net = self._make_net(module, device, (seed + 1) % 2**63, monitor)
+        _engine.train(net, train, valid)
         net.module_.eval()
         self.net_ = net
         self.loss_curve_ = _engine.history_column(net, "train_loss")
         self.n_iter_ = len(self.loss_curve_)
         valid_curve = _engine.history_column(net, "valid_loss")
         self.validation_loss_curve_ = valid_curve if valid is not None else None
-        self.best_loss_ = float(min(valid_curve if valid is not None else self.loss_curve_))
+        monitored = valid_curve if valid is not None else self.loss_curve_
+        self.best_loss_ = float(monitored[_engine.kept_epoch(net) - 1])
+
+    # -- state: pickling, skops and skae.save share one plain representation ------------
+    def _weights(self) -> dict:
+        """The module's tensors as float32 numpy arrays on the host."""
+        return {k: v.detach().cpu().numpy() for k, v in self.module_.state_dict().items()}
+
+    def _restore_net(self, weights: dict, history: list, device=None) -> None:
+        """Rebuild ``net_`` around ``weights`` (name -> array), checking them strictly.
+
+        The module is built on the meta device, so restoring draws nothing from
+        any random generator and allocates nothing before the weights arrive.
+        """
+        if len(self.hidden_layer_sizes) >= max(len(weights), 1):
+            # Each layer has tensors; refuse before building a huge (if empty) module.
+            raise ModelFileError(
+                f"hidden_layer_sizes has {len(self.hidden_layer_sizes)} layers but only "
+                f"{len(weights)} tensors were given."
+            )
+        with torch.device("meta"):
+            module = self._build_module(self.n_features_in_)
+        expected = {k: (tuple(v.shape), v.dtype) for k, v in module.state_dict().items()}
+        check_weights(weights, expected, type(self).__name__)
+        module.load_state_dict(
+            {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in weights.items()},
+            assign=True,
+        )
+        module = module.to(torch.float32)
+        device = restore_device(device)
+        net = self._make_net(module.to(device).eval(), device, 0, None)
+        self.net_ = _engine.restore(net, history)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "net_" in state:
+            state = {k: v for k, v in state.items() if k != "net_"}
+            state["_net_state"] = {
+                "weights": self._weights(),
+                "history": _engine.plain_history(self.net_),
+                "device": str(_engine.module_device(self.net_)),
+            }
+        return state
+
+    def __setstate__(self, state):
+        net_state = state.pop("_net_state", None)
+        super().__setstate__(state)
+        if net_state is not None:
+            self._restore_net(net_state["weights"], net_state["history"], net_state["device"])
 
     # -- fitted parts -----------------------------------------------------------------
     @property
@@ -348,9 +459,11 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _validate_X(self, X):
         check_is_fitted(self)
-        return validate_data(
+        X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
         )
+        check_float32_range(X)
+        return X
 
     def transform(self, X):
         """Encode ``X`` into its code.
@@ -402,7 +515,8 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """Negative reconstruction error of each sample (higher is better).
 
         The error is the training ``loss`` (mean squared error, or binary
-        cross-entropy) averaged over features.
+        cross-entropy) averaged over features. For binary cross-entropy,
+        values outside [0, 1] are clipped to it.
 
         Parameters
         ----------

@@ -12,6 +12,19 @@ import scipy.sparse as sp
 import torch
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _available(device: torch.device) -> bool:
+    if device.type == "cpu":
+        return True
+    if device.type == "cuda":
+        return torch.cuda.is_available()
+    if device.type == "mps":
+        return torch.backends.mps.is_available()
+    return False
+
+
 def resolve_device(device: str) -> torch.device:
     """Turn the ``device`` parameter into a usable :class:`torch.device`."""
     if device == "auto":
@@ -22,12 +35,36 @@ def resolve_device(device: str) -> torch.device:
         raise ValueError(
             f"device={device!r} is not a torch device; use 'auto', 'cpu' or 'cuda'."
         ) from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
+    if not _available(resolved):
         raise ValueError(
-            f"device={device!r} was requested but CUDA is not available on this machine; "
+            f"device={device!r} was requested but is not available on this machine "
+            f"(CUDA is {'' if torch.cuda.is_available() else 'not '}available); "
             "use device='auto' to fall back to the CPU."
         )
     return resolved
+
+
+def check_float32_range(X) -> None:
+    """Refuse values that are finite in float64 but overflow float32, where skae computes."""
+    values = X.data if sp.issparse(X) else X
+    if values.size and values.dtype == np.float64 and np.abs(values).max() > _FLOAT32_MAX:
+        raise ValueError(
+            f"X has values up to {np.abs(values).max():.3g}, beyond float32's range "
+            f"(about {_FLOAT32_MAX:.3g}) in which skae trains; scale the data first "
+            "(e.g. sklearn.preprocessing.StandardScaler)."
+        )
+
+
+def restore_device(device) -> torch.device:
+    """Where restored weights go: ``device`` if it can be used here, else the CPU.
+
+    A model fitted on a GPU thus loads on a machine without one.
+    """
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        return torch.device("cpu")
+    return device if _available(device) else torch.device("cpu")
 
 
 def to_tensor(X, device: torch.device) -> torch.Tensor:

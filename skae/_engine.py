@@ -14,6 +14,7 @@ import math
 
 import torch
 from skorch import NeuralNet
+from skorch.history import History
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
 from skorch.utils import TeeGenerator
 from tqdm import tqdm
@@ -148,9 +149,11 @@ class AutoEncoderNet(NeuralNet):
             return
         self._set_training(training)
         # Summing on the device avoids a host synchronisation on every batch.
-        total = torch.zeros((), device=self.module_device)
+        total = torch.zeros((), device=module_device(self))
         n_samples = n_batches = 0
+        history = self.history
         for batch in iterator:
+            history.new_batch()
             if self._batch_listeners:
                 self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
@@ -158,7 +161,10 @@ class AutoEncoderNet(NeuralNet):
             total += step["loss"].detach() * size
             n_samples += size
             n_batches += 1
+            history.record_batch(prefix + "_batch_size", size)
             if self._batch_listeners:
+                # Per-batch losses cost a device synchronisation: only for listeners.
+                history.record_batch(prefix + "_loss", step["loss"].item())
                 self.notify("on_batch_end", batch=batch, training=training, **step)
         loss = (total / max(n_samples, 1)).item()
         if not math.isfinite(loss):
@@ -174,9 +180,16 @@ class AutoEncoderNet(NeuralNet):
         self.history.record(key + "_best", not previous or loss < min(previous))
         self.history.record(prefix + "_batch_count", n_batches)
 
-    @property
-    def module_device(self) -> torch.device:
-        return next(self.module_.parameters()).device
+def _copy_callback(callback):
+    """A fresh copy, so that fitting leaves the ``callbacks`` parameter as it was.
+
+    Callbacks holding what cannot be copied (a lock, a log writer) are used as
+    given, as skorch itself does.
+    """
+    try:
+        return copy.deepcopy(callback)
+    except (TypeError, copy.Error, AttributeError):
+        return callback
 
 
 def build_net(
@@ -198,7 +211,7 @@ def build_net(
     name,
 ) -> AutoEncoderNet:
     """Assemble the skorch net for one ``fit``; nothing is trained yet."""
-    extra = [copy.deepcopy(cb) for cb in (callbacks or [])]
+    extra = [_copy_callback(cb) for cb in (callbacks or [])]
     if early_stopping and n_iter_no_change is not None:
         extra.append(
             (
@@ -213,12 +226,14 @@ def build_net(
             )
         )
     optimizer_cls, options = optimizer_options(optimizer, device)
+    if weight_decay:
+        # Only when asked: some optimizers (LBFGS) take no weight_decay at all.
+        options["weight_decay"] = weight_decay
     return AutoEncoderNet(
         module,
         objective,
         optimizer=optimizer_cls,
         lr=lr,
-        optimizer__weight_decay=weight_decay,
         **{f"optimizer__{k}": v for k, v in options.items()},
         max_epochs=max_epochs,
         batch_size=batch_size,
@@ -233,13 +248,45 @@ def build_net(
 
 def train(net: AutoEncoderNet, train_data, valid_data) -> AutoEncoderNet:
     """Fit ``net`` and drop what only training needed (kept weight copies)."""
-    net.fit((train_data, valid_data))
-    for _, cb in net.callbacks_:
-        if isinstance(cb, EarlyStopping):
-            cb.best_model_weights_ = None
-    net._shuffle_generator = None
+    try:
+        net.fit((train_data, valid_data))
+    finally:
+        for _, cb in getattr(net, "callbacks_", []):
+            if isinstance(cb, EarlyStopping):
+                cb.best_model_weights_ = None
+            if isinstance(cb, EpochProgressBar) and getattr(cb, "bar_", None) is not None:
+                cb.on_train_end(net)  # training raised: close the bar all the same
+        net._shuffle_generator = None
     return net
+
+
+def kept_epoch(net: AutoEncoderNet) -> int:
+    """The (1-based) epoch whose weights the module holds after training."""
+    for _, cb in net.callbacks_:
+        if isinstance(cb, EarlyStopping) and cb.load_best and cb.best_epoch_:
+            return cb.best_epoch_
+    return len(net.history)
 
 
 def history_column(net: AutoEncoderNet, key: str) -> list[float]:
     return [row[key] for row in net.history if key in row]
+
+
+def module_device(net: AutoEncoderNet) -> torch.device:
+    return next(net.module_.parameters()).device
+
+
+def plain_history(net: AutoEncoderNet) -> list[dict]:
+    """The epoch rows with plain scalar values only (no batches, no tensors)."""
+    keep = (bool, int, float, str)
+    return [
+        {k: v for k, v in row.items() if isinstance(v, keep) and not isinstance(v, type)}
+        for row in net.history
+    ]
+
+
+def restore(net: AutoEncoderNet, history: list[dict]) -> AutoEncoderNet:
+    """Initialise a net around an already fitted module, with its past history."""
+    net.initialize()
+    net.history = History([dict(row) for row in history])
+    return net

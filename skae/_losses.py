@@ -18,8 +18,12 @@ def mse_per_sample(reconstruction: torch.Tensor, target: torch.Tensor) -> torch.
 
 
 def bce_per_sample(reconstruction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy of each row; ``reconstruction`` holds probabilities."""
-    bce = F.binary_cross_entropy(reconstruction, target, reduction="none")
+    """Binary cross-entropy of each row; ``reconstruction`` holds probabilities.
+
+    Targets are clipped to [0, 1]: training data is checked to lie there, but
+    data scored later (a test fold scaled by the training fold) may not.
+    """
+    bce = F.binary_cross_entropy(reconstruction, target.clamp(0, 1), reduction="none")
     return bce.flatten(1).mean(dim=1)
 
 

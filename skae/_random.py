@@ -1,8 +1,15 @@
-"""Seeding from ``random_state`` without touching any global generator."""
+"""Seeding from ``random_state`` without touching any global generator.
+
+Every random draw of a fit comes from a local ``torch.Generator`` or numpy
+``Generator`` seeded from ``random_state``: weight initialisation, the
+validation split, shuffling. Nothing reads or writes torch's or numpy's
+global generators, so fits running in parallel threads neither disturb each
+other nor the caller.
+"""
 
 from __future__ import annotations
 
-import contextlib
+import math
 import numbers
 
 import numpy as np
@@ -22,23 +29,27 @@ def seed_from_random_state(random_state) -> int:
     return int(random_state.randint(np.iinfo(np.int32).max))
 
 
-@contextlib.contextmanager
-def seeded(seed: int, device: torch.device):
-    """Run the block with torch's generators seeded, restoring them afterwards.
-
-    ``fork_rng`` saves and restores the CPU generator and that of the CUDA
-    device in use, so layer initialisation and dropout inside the block are
-    reproducible and the caller's global state is left as it was.
-    """
-    cuda_devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda_devices):
-        torch.random.default_generator.manual_seed(seed)
-        if cuda_devices:
-            with torch.cuda.device(cuda_devices[0]):
-                torch.cuda.manual_seed(seed)
-        yield
-
-
 def make_generator(seed: int, device: torch.device) -> torch.Generator:
     """A local generator for shuffling on ``device``."""
     return torch.Generator(device=device).manual_seed(seed)
+
+
+def init_parameters(module: torch.nn.Module, generator: torch.Generator) -> None:
+    """(Re)initialise ``module``'s parameters from ``generator`` only.
+
+    Linear and convolution layers get torch's default initialisation
+    (Kaiming-uniform weights, uniform biases), drawn from ``generator``;
+    other layers with parameters (normalisation layers, PReLU) are reset by
+    their own ``reset_parameters``, which is deterministic for those.
+    """
+    from torch import nn
+
+    for layer in module.modules():
+        if isinstance(layer, (nn.Linear, nn.modules.conv._ConvNd)):
+            nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+            if layer.bias is not None:
+                fan_in, _ = nn.init._calculate_fan_in_and_fan_out(layer.weight)
+                bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+                nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+        elif hasattr(layer, "reset_parameters") and layer is not module:
+            layer.reset_parameters()

@@ -36,6 +36,8 @@ def load_table(path, target=None):
     """
     path = Path(path)
     if path.suffix == ".npy":
+        if target is not None:
+            raise ValueError("--target names a CSV column; for .npy data pass labels with --labels.")
         X = np.load(path, allow_pickle=False)
         if X.ndim != 2:
             raise ValueError(f"{path} holds an array of shape {X.shape}; expected 2-D (rows, features).")
@@ -45,7 +47,12 @@ def load_table(path, target=None):
 
         with open(path, newline="") as f:
             rows = list(csv.reader(f))
+        if len(rows) < 2:
+            raise ValueError(f"{path} has no data rows (a header row, then one row per sample).")
         header, body = rows[0], rows[1:]
+        ragged = [i + 2 for i, row in enumerate(body) if len(row) != len(header)]
+        if ragged:
+            raise ValueError(f"{path} line {ragged[0]} does not have {len(header)} fields like its header.")
         if target is not None and target not in header:
             raise ValueError(f"--target {target!r} is not a column of {path}; columns: {header}.")
         cols = [i for i, name in enumerate(header) if name != target]
@@ -64,7 +71,7 @@ def load_table(path, target=None):
             except ValueError:
                 pass
         return X, y
-    raise ValueError(f"Unsupported data file {path}: use .csv or .npy.")
+    raise ValueError(f"Unsupported data file {path}: use .csv, .txt (comma-separated) or .npy.")
 
 
 def _compare(args) -> int:

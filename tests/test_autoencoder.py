@@ -258,3 +258,97 @@ def test_verbose_shows_progress_and_silent_by_default(digits, capfd):
     AutoEncoder(verbose=2, **SMALL).fit(X)
     out = capfd.readouterr().out
     assert "epoch" in out and "train_loss" in out and "valid_loss" in out
+
+
+# -- regressions found in review ----------------------------------------------------------
+def test_bce_scores_held_out_rows_outside_unit_interval(digits):
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler
+
+    X, _ = digits
+    pipe = make_pipeline(MinMaxScaler(), AutoEncoder(loss="bce", **SMALL))
+    scores = cross_val_score(pipe, X, cv=3, error_score="raise")
+    assert np.all(np.isfinite(scores)) and np.all(scores < 0)
+
+
+def test_skorch_checkpoint_and_batch_scheduler_work(digits, tmp_path):
+    from skorch.callbacks import Checkpoint, LRScheduler
+
+    X, _ = digits
+    ae = AutoEncoder(callbacks=[
+        Checkpoint(dirname=str(tmp_path), monitor="valid_loss_best"),
+        LRScheduler("StepLR", step_size=10, step_every="batch"),
+    ], **SMALL).fit(X)
+    assert (tmp_path / "params.pt").exists()
+    assert ae.net_.optimizer_.param_groups[0]["lr"] < 1e-3  # the scheduler stepped per batch
+
+
+def test_parallel_threads_fit_reproducibly(digits):
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, _ = digits[0][:400], None
+
+    def fit(seed):
+        return AutoEncoder(**{**SMALL, "random_state": seed}).fit(X).transform(X)
+
+    sequential = [fit(s) for s in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(fit, range(4)))
+    for a, b in zip(sequential, parallel):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fit_works_under_another_default_dtype(digits):
+    X, _ = digits
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        Z = AutoEncoder(**SMALL).fit(X).transform(X)
+    finally:
+        torch.set_default_dtype(before)
+    assert Z.dtype == np.float64 and np.all(np.isfinite(Z))
+
+
+def test_best_loss_is_that_of_the_kept_weights(digits):
+    X, _ = digits
+    ae = AutoEncoder(n_components=4, max_epochs=80, n_iter_no_change=5, tol=0.05,
+                     random_state=0).fit(X)
+    early = dict(ae.net_.callbacks_)["early_stopping"]
+    assert ae.best_loss_ == ae.validation_loss_curve_[early.best_epoch_ - 1]
+    # With a 5 % tolerance the kept epoch need not be the plain minimum.
+    assert ae.best_loss_ >= min(ae.validation_loss_curve_)
+
+
+def test_failed_refit_in_validation_leaves_no_model(digits):
+    X, _ = digits
+    ae = AutoEncoder(**SMALL).fit(X)
+    with pytest.raises(ValueError, match="NaN"):
+        ae.fit(np.full_like(X, np.nan))
+    assert not [k for k in vars(ae) if k.endswith("_")]
+
+
+def test_optimizer_classes(digits):
+    X, _ = digits
+    ae = AutoEncoder(optimizer=torch.optim.LBFGS, lr=0.1, batch_size=len(X),
+                     validation_fraction=0, **SMALL).fit(X)
+    assert ae.loss_curve_[-1] < ae.loss_curve_[0]
+    with pytest.raises(TypeError, match="torch.optim.Optimizer"):
+        AutoEncoder(optimizer=int, **SMALL).fit(X)
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        AutoEncoder(activation=int, **SMALL).fit(X)
+
+
+def test_values_beyond_float32_are_refused(digits):
+    X = digits[0].copy()
+    X[0, 0] = 1e39
+    with pytest.raises(ValueError, match="float32"):
+        AutoEncoder(**SMALL).fit(X)
+    ae = AutoEncoder(**SMALL).fit(digits[0])
+    with pytest.raises(ValueError, match="float32"):
+        ae.transform(X)
+
+
+def test_unusable_device_is_a_value_error(digits):
+    with pytest.raises(ValueError, match="not available"):
+        AutoEncoder(device="meta", **SMALL).fit(digits[0])

@@ -51,3 +51,14 @@ def test_python_dash_m_entry_point():
     result = subprocess.run([sys.executable, "-m", "skae", "compare", "--help"],
                             capture_output=True, text=True, check=True)
     assert "--data" in result.stdout
+
+
+def test_compare_reports_ragged_and_empty_csv(tmp_path, capsys):
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("a,b\n1,2\n3\n")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("a,b\n")
+    assert main(["compare", "--data", str(ragged), "--output", "none"]) == 2
+    assert "line 3" in capsys.readouterr().err
+    assert main(["compare", "--data", str(empty), "--output", "none"]) == 2
+    assert "no data rows" in capsys.readouterr().err

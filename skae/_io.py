@@ -1,0 +1,326 @@
+"""``skae.save`` / ``skae.load``: a model file that is never unpickled.
+
+The file is a zip archive with exactly two members:
+
+- ``skae.json``: format name and version, the estimator's class (from an
+  allow-list of skae's own estimators), its parameters and fitted attributes
+  as JSON data, library versions, the manifest of tensors (name, shape,
+  dtype) and the SHA-256 of the weights;
+- ``weights.safetensors``: the module's tensors.
+
+Loading parses JSON and safetensors only, so a file from a stranger can at
+worst be refused; every problem is reported as :class:`ModelFileError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import numbers
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ._data import resolve_device
+from ._engine import module_device, plain_history
+from .exceptions import ModelFileError
+
+FORMAT = "skae-model"
+FORMAT_VERSION = 1
+CONFIG, WEIGHTS = "skae.json", "weights.safetensors"
+_MAX_CONFIG_BYTES = 16 * 2**20
+_MAX_WEIGHTS_BYTES = 16 * 2**30
+_REGISTRY: dict[str, type] = {}
+
+
+def register(cls) -> None:
+    """Allow ``cls`` (a public skae estimator) to be loaded by name."""
+    if cls.__module__.startswith("skae.") and not cls.__name__.startswith("_"):
+        _REGISTRY[cls.__name__] = cls
+
+
+# -- JSON encoding of parameters and attributes ------------------------------------------
+def _encode(value, where: str):
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        if not math.isfinite(value):
+            raise ValueError(f"{where}={value!r} is not finite and cannot be saved.")
+        return float(value)
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v, where) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v, where) for v in value]
+    if isinstance(value, np.ndarray) and value.dtype.kind in "OU" and value.ndim == 1:
+        return {"str_array": [_encode(str(v), where) for v in value]}
+    raise TypeError(
+        f"{where}={value!r} is not plain data (None, bool, int, float, str, list or tuple), "
+        "so skae.save cannot store it without pickling code. Use joblib.dump/pickle for "
+        "trusted use, or set the parameter to a built-in option."
+    )
+
+
+def _decode(value):
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"tuple"} and isinstance(value["tuple"], list):
+            return tuple(_decode(v) for v in value["tuple"])
+        if set(value) == {"str_array"} and isinstance(value["str_array"], list):
+            if not all(isinstance(v, str) for v in value["str_array"]):
+                raise ModelFileError("A string array holds a value that is not a string.")
+            return np.asarray(value["str_array"], dtype=object)
+        raise ModelFileError(f"Unknown encoded value with keys {sorted(value)}.")
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise ModelFileError(f"Unexpected value of type {type(value).__name__}.")
+
+
+def _is_float(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+_KIND_CHECKS = {
+    "count": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+    "float": _is_float,
+    "floats": lambda v: isinstance(v, list) and all(_is_float(x) for x in v),
+    "floats_or_none": lambda v: v is None or isinstance(v, list) and all(_is_float(x) for x in v),
+    "names": lambda v: isinstance(v, np.ndarray) and v.dtype == object,
+}
+
+
+def _checked_attributes(cls, attributes: dict) -> dict:
+    kinds = cls._attribute_kinds()
+    required = set(kinds) - {"feature_names_in_"}
+    if not required <= set(attributes) <= set(kinds):
+        raise ModelFileError(
+            f"The fitted attributes {sorted(attributes)} do not match {cls.__name__}'s "
+            f"{sorted(kinds)}."
+        )
+    for name, value in attributes.items():
+        if not _KIND_CHECKS[kinds[name]](value):
+            raise ModelFileError(f"The fitted attribute {name} has a value of the wrong type.")
+    return attributes
+
+
+def _json_constant(name):
+    raise ModelFileError(f"{CONFIG} contains {name}, which is not JSON data.")
+
+
+# -- save ---------------------------------------------------------------------------------
+def save(estimator, path) -> None:
+    """Save a fitted skae estimator to a file that loading never unpickles.
+
+    Parameters
+    ----------
+    estimator : skae estimator
+        A fitted estimator whose parameters are plain data. Parameters
+        holding Python objects (a custom module class, skorch callbacks, a
+        ``RandomState``) are refused: use :func:`joblib.dump` for trusted use.
+    path : str or path-like
+        Destination; written atomically.
+
+    See Also
+    --------
+    load : Read the file back.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.datasets import load_digits
+    >>> import skae
+    >>> X = load_digits().data / 16
+    >>> ae = skae.AutoEncoder(n_components=4, max_epochs=2, random_state=0).fit(X)
+    >>> path = os.path.join(tempfile.mkdtemp(), "digits.skae")
+    >>> skae.save(ae, path)
+    >>> (skae.load(path).transform(X) == ae.transform(X)).all()
+    np.True_
+    """
+    import safetensors
+    import sklearn
+    import torch
+    from safetensors.numpy import save as save_arrays
+    from sklearn.utils.validation import check_is_fitted
+
+    from . import __version__
+
+    cls = type(estimator)
+    if _REGISTRY.get(cls.__name__) is not cls:
+        raise TypeError(f"{cls.__name__} is not a skae estimator; skae.save stores skae's own.")
+    check_is_fitted(estimator)
+    params = {k: _encode(v, k) for k, v in estimator.get_params(deep=False).items()}
+    attributes = {
+        name: _encode(getattr(estimator, name), name)
+        for name in estimator._attribute_kinds()
+        if hasattr(estimator, name)
+    }
+    weights = estimator._weights()
+    blob = save_arrays(weights)
+    config = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "class": cls.__name__,
+        "params": params,
+        "attributes": attributes,
+        "history": plain_history(estimator.net_),
+        "device": str(module_device(estimator.net_)),
+        "tensors": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in weights.items()},
+        "sha256": {WEIGHTS: hashlib.sha256(blob).hexdigest()},
+        "versions": {
+            "skae": __version__, "torch": torch.__version__, "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__, "safetensors": safetensors.__version__,
+        },
+    }
+    text = json.dumps(config, indent=1, allow_nan=False).encode()
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(CONFIG, text)
+            zf.writestr(WEIGHTS, blob)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+# -- load ---------------------------------------------------------------------------------
+def _read_member(zf: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    info = zf.getinfo(name)
+    if info.file_size > limit:
+        raise ModelFileError(f"{name} claims {info.file_size} bytes, more than allowed ({limit}).")
+    with zf.open(info) as f:
+        data = f.read(limit + 1)  # headers can lie; never read past the limit
+    if len(data) > limit:
+        raise ModelFileError(f"{name} is larger than allowed ({limit} bytes).")
+    return data
+
+
+def _read(path):
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = sorted(zf.namelist())
+            if names != sorted([CONFIG, WEIGHTS]):
+                raise ModelFileError(f"Expected members {[CONFIG, WEIGHTS]}, found {names[:10]}.")
+            text = _read_member(zf, CONFIG, _MAX_CONFIG_BYTES)
+            blob = _read_member(zf, WEIGHTS, _MAX_WEIGHTS_BYTES)
+    except (ModelFileError, FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except Exception as exc:  # zipfile, zlib and struct raise many types for bad bytes
+        raise ModelFileError(f"{path} is not a readable skae model file: {exc}") from exc
+    try:
+        config = json.loads(text.decode("utf-8"), parse_constant=_json_constant)
+    except ModelFileError:
+        raise
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ModelFileError(f"{CONFIG} is not valid JSON: {exc}") from exc
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{CONFIG} must hold a JSON object.")
+    return config, blob
+
+
+def _field(config: dict, key: str, kind):
+    if key not in config:
+        raise ModelFileError(f"{CONFIG} lacks the field {key!r}.")
+    value = config[key]
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        raise ModelFileError(f"{CONFIG} field {key!r} has the wrong type.")
+    return value
+
+
+def _weights_from(config: dict, blob: bytes) -> dict:
+    from safetensors.numpy import load as load_arrays
+
+    digest = _field(config, "sha256", dict).get(WEIGHTS)
+    if digest != hashlib.sha256(blob).hexdigest():
+        raise ModelFileError(f"The checksum of {WEIGHTS} does not match: the file was altered.")
+    try:
+        weights = load_arrays(blob)
+    except Exception as exc:  # safetensors raises its own SafetensorError
+        raise ModelFileError(f"{WEIGHTS} is not a valid safetensors file: {exc}") from exc
+    manifest = _field(config, "tensors", dict)
+    listed = {
+        k: (tuple(v.get("shape", ())), v.get("dtype")) if isinstance(v, dict) else None
+        for k, v in manifest.items()
+    }
+    actual = {k: (tuple(v.shape), str(v.dtype)) for k, v in weights.items()}
+    if listed != actual:
+        raise ModelFileError(f"{WEIGHTS} does not hold the tensors that {CONFIG} lists.")
+    return weights
+
+
+def load(path, device=None):
+    """Load an estimator saved by :func:`save`, without unpickling anything.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save`.
+    device : str or None, default=None
+        Torch device for the weights. ``None`` uses the device the model was
+        saved from when it is available here, else the CPU.
+
+    Returns
+    -------
+    estimator : skae estimator
+        Fitted, with outputs equal to the saved estimator's.
+
+    Raises
+    ------
+    ModelFileError
+        For any file that is not an intact skae model of a supported version.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.datasets import load_digits
+    >>> import skae
+    >>> X = load_digits().data / 16
+    >>> path = os.path.join(tempfile.mkdtemp(), "ae.skae")
+    >>> skae.save(skae.AutoEncoder(max_epochs=1, random_state=0).fit(X), path)
+    >>> skae.load(path, device="cpu").transform(X[:2]).shape
+    (2, 2)
+    """
+    config, blob = _read(path)
+    if config.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a skae model file (format {config.get('format')!r}).")
+    version = _field(config, "format_version", int)
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} uses format version {version}, newer than this skae reads "
+            f"({FORMAT_VERSION}); upgrade skae to load it."
+        )
+    if version < 1:
+        raise ModelFileError(f"Unknown format version {version}.")
+    name = _field(config, "class", str)
+    cls = _REGISTRY.get(name)
+    if cls is None:
+        raise ModelFileError(f"Unknown estimator class {name!r}; skae loads {sorted(_REGISTRY)}.")
+    params = {k: _decode(v) for k, v in _field(config, "params", dict).items()}
+    if set(params) != set(cls().get_params(deep=False)):
+        raise ModelFileError(f"The parameters in {path} do not match {name}'s.")
+    attributes = {k: _decode(v) for k, v in _field(config, "attributes", dict).items()}
+    attributes = _checked_attributes(cls, attributes)
+    history = _field(config, "history", list)
+    if not all(isinstance(row, dict) for row in history):
+        raise ModelFileError("The training history must be a list of objects.")
+    weights = _weights_from(config, blob)
+    device = resolve_device(device) if device is not None else str(config.get("device"))
+    estimator = cls(**params)
+    try:
+        estimator._validate_params()
+        estimator._check_params()
+        vars(estimator).update(attributes)
+        estimator._restore_net(weights, history, device)
+    except ModelFileError:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ModelFileError(f"{path} does not describe a valid {name}: {exc}") from exc
+    return estimator

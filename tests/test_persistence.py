@@ -1,0 +1,282 @@
+"""Pickle, skops, skae.save/load and ONNX export."""
+
+import hashlib
+import io
+import json
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from safetensors.numpy import load as load_arrays
+from safetensors.numpy import save as save_arrays
+from torch import nn
+
+import skae
+from skae import AutoEncoder, ModelFileError
+
+SMALL = dict(n_components=3, hidden_layer_sizes=(16,), max_epochs=3, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    return AutoEncoder(**SMALL).fit(digits[0])
+
+
+@pytest.fixture(scope="module")
+def model_bytes(fitted, tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "ae.skae"
+    skae.save(fitted, path)
+    return path.read_bytes()
+
+
+def load_bytes(data, tmp_path, name="m.skae"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return skae.load(path)
+
+
+# -- pickle and skops ----------------------------------------------------------------------
+class OnlyPlainData(pickle.Unpickler):
+    """Refuses every global but numpy's array machinery and skae's estimators."""
+
+    def find_class(self, module, name):
+        if module.startswith("skae.") or (module, name) in {
+            ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy.core.multiarray", "_reconstruct"),
+        }:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refused {module}.{name}")
+
+
+def test_pickle_state_is_plain_data(fitted, digits):
+    X = digits[0]
+    restored = OnlyPlainData(io.BytesIO(pickle.dumps(fitted))).load()
+    np.testing.assert_array_equal(restored.transform(X), fitted.transform(X))
+    assert restored.n_iter_ == fitted.n_iter_
+    assert restored.history_[-1, "train_loss"] == fitted.history_[-1, "train_loss"]
+
+
+def test_unpickling_leaves_global_rng_alone(fitted):
+    data = pickle.dumps(fitted)
+    state = torch.random.get_rng_state()
+    pickle.loads(data)
+    assert torch.equal(state, torch.random.get_rng_state())
+
+
+def test_skops_trusts_only_skae(digits, tmp_path):
+    pd = pytest.importorskip("pandas")
+    sio = pytest.importorskip("skops.io")
+    X = pd.DataFrame(digits[0], columns=[f"px{i}" for i in range(64)])
+    ae = AutoEncoder(**SMALL).fit(X)
+    path = tmp_path / "ae.skops"
+    sio.dump(ae, path)
+    untrusted = sio.get_untrusted_types(file=path)
+    assert untrusted == ["skae._autoencoder.AutoEncoder"]
+    loaded = sio.load(path, trusted=untrusted)
+    np.testing.assert_array_equal(loaded.transform(X), ae.transform(X))
+    assert list(loaded.feature_names_in_) == list(X.columns)
+
+
+# -- skae.save / skae.load ------------------------------------------------------------------
+def test_save_load_roundtrip(fitted, digits, tmp_path):
+    X = digits[0]
+    skae.save(fitted, tmp_path / "ae.skae")
+    loaded = skae.load(tmp_path / "ae.skae", device="cpu")
+    assert type(loaded) is AutoEncoder
+    assert loaded.get_params() == fitted.get_params()
+    np.testing.assert_array_equal(loaded.transform(X), fitted.transform(X))
+    np.testing.assert_array_equal(loaded.score_samples(X), fitted.score_samples(X))
+    assert loaded.loss_curve_ == fitted.loss_curve_
+    with zipfile.ZipFile(tmp_path / "ae.skae") as zf:
+        assert sorted(zf.namelist()) == ["skae.json", "weights.safetensors"]
+        config = json.loads(zf.read("skae.json"))
+    assert config["class"] == "AutoEncoder" and config["format_version"] == 1
+    assert set(config["versions"]) >= {"skae", "torch", "scikit-learn"}
+
+
+def test_save_refuses_python_objects(digits, tmp_path):
+    X = digits[0]
+    for params in ({"activation": nn.Tanh}, {"random_state": np.random.RandomState(0)}):
+        ae = AutoEncoder(**{**SMALL, **params}).fit(X)
+        with pytest.raises(TypeError, match="joblib"):
+            skae.save(ae, tmp_path / "x.skae")
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_save_needs_fitted_estimator(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        skae.save(AutoEncoder(), tmp_path / "x.skae")
+
+
+def rezip(config, blob):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("skae.json", json.dumps(config))
+        zf.writestr("weights.safetensors", blob)
+    return buffer.getvalue()
+
+
+def parts(model_bytes):
+    with zipfile.ZipFile(io.BytesIO(model_bytes)) as zf:
+        return json.loads(zf.read("skae.json")), zf.read("weights.safetensors")
+
+
+def wrong_shape(config, blob):
+    arrays = load_arrays(blob)
+    name = sorted(arrays)[0]
+    arrays[name] = np.zeros((1,) + arrays[name].shape, np.float32)
+    blob = save_arrays(arrays)
+    config["tensors"][name]["shape"] = list(arrays[name].shape)
+    config["sha256"]["weights.safetensors"] = hashlib.sha256(blob).hexdigest()
+    return config, blob
+
+
+MUTATIONS = {
+    "unknown class": (lambda c, b: ({**c, "class": "os.system"}, b), "Unknown estimator class"),
+    "future version": (lambda c, b: ({**c, "format_version": 99}, b), "newer"),
+    "not plain data": (
+        lambda c, b: ({**c, "params": {**c["params"], "activation": {"py/object": "os.system"}}}, b),
+        "Unknown encoded value",
+    ),
+    "bad parameter value": (
+        lambda c, b: ({**c, "params": {**c["params"], "activation": "rm -rf"}}, b),
+        "valid AutoEncoder",
+    ),
+    "missing parameter": (
+        lambda c, b: ({**c, "params": {k: v for k, v in c["params"].items() if k != "lr"}}, b),
+        "parameters",
+    ),
+    "modified checksum": (
+        lambda c, b: ({**c, "sha256": {"weights.safetensors": "0" * 64}}, b), "checksum",
+    ),
+    "altered weights": (lambda c, b: (c, b[:-4] + b"\x00\x00\x80\x7f"), "checksum"),
+    "wrong tensor shape": (wrong_shape, "shape"),
+    "wrong attribute type": (
+        lambda c, b: ({**c, "attributes": {**c["attributes"], "n_iter_": "many"}}, b),
+        "n_iter_",
+    ),
+    "not a format": (lambda c, b: ({**c, "format": "pickle"}, b), "not a skae model"),
+    "many layers": (
+        lambda c, b: ({**c, "params": {**c["params"], "hidden_layer_sizes": {"tuple": [4] * 10**5}}}, b),
+        "layers",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", MUTATIONS)
+def test_load_refuses_tampered_files(name, model_bytes, tmp_path):
+    mutate, match = MUTATIONS[name]
+    config, blob = mutate(*parts(model_bytes))
+    with pytest.raises(ModelFileError, match=match):
+        load_bytes(rezip(config, blob), tmp_path)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"PK\x03\x04", b"not a zip at all", b"\x80\x04\x95 pickle-looking bytes"],
+    ids=["empty", "zip-magic", "text", "pickle"],
+)
+def test_load_refuses_non_model_files(data, tmp_path):
+    with pytest.raises(ModelFileError):
+        load_bytes(data, tmp_path)
+
+
+def test_load_refuses_truncated_and_extra_members(model_bytes, tmp_path):
+    for cut in (10, len(model_bytes) // 2, len(model_bytes) - 10):
+        with pytest.raises(ModelFileError):
+            load_bytes(model_bytes[:cut], tmp_path)
+    config, blob = parts(model_bytes)
+    buffer = io.BytesIO(rezip(config, blob))
+    with zipfile.ZipFile(buffer, "a") as zf:
+        zf.writestr("payload.pkl", b"x")
+    with pytest.raises(ModelFileError, match="members"):
+        load_bytes(buffer.getvalue(), tmp_path)
+
+
+def test_load_refuses_zip_bomb_member(model_bytes, tmp_path, monkeypatch):
+    import skae._io as skae_io
+
+    monkeypatch.setattr(skae_io, "_MAX_WEIGHTS_BYTES", 1000)
+    with pytest.raises(ModelFileError, match="allowed"):
+        load_bytes(model_bytes, tmp_path)
+
+
+# CI runs a small budget; SKAE_FUZZ_EXAMPLES=5000 runs a long fuzzing session.
+FUZZ = settings(max_examples=int(os.environ.get("SKAE_FUZZ_EXAMPLES", 60)), deadline=2000,
+                derandomize="SKAE_FUZZ_EXAMPLES" not in os.environ,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def check_loads_same_or_refuses(data, tmp_path, fitted, X):
+    try:
+        loaded = load_bytes(data, tmp_path)
+    except ModelFileError:
+        return
+    # A mutation that left the content intact (e.g. in zip metadata) must load the same model.
+    np.testing.assert_array_equal(loaded.transform(X), fitted.transform(X))
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_byte_mutations(data, model_bytes, tmp_path, fitted, digits):
+    raw = bytearray(model_bytes)
+    for _ in range(data.draw(st.integers(1, 4))):
+        pos = data.draw(st.integers(0, len(raw) - 1))
+        raw[pos] = data.draw(st.integers(0, 255))
+    if data.draw(st.booleans()):
+        raw = raw[: data.draw(st.integers(0, len(raw)))]
+    check_loads_same_or_refuses(bytes(raw), tmp_path, fitted, digits[0][:20])
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=10,
+)
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_config_values(data, model_bytes, tmp_path):
+    """Consistent files (valid zip and checksum) with arbitrary JSON in one field."""
+    config, blob = parts(model_bytes)
+    section = data.draw(st.sampled_from(["params", "attributes", "tensors", "top"]))
+    target = config if section == "top" else config[section]
+    key = data.draw(st.sampled_from(sorted(target) + ["extra"]))
+    target[key] = data.draw(JSON_VALUES)
+    try:
+        load_bytes(rezip(config, blob), tmp_path)
+    except ModelFileError:
+        pass
+
+
+# -- ONNX ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("part", ["encoder", "decoder", "full"])
+def test_onnx_matches_transform(part, fitted, digits, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    X = digits[0].astype(np.float32)
+    path = skae.to_onnx(fitted, tmp_path / f"{part}.onnx", part=part)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for rows in (X[:1], X[:33], X):  # the batch dimension is dynamic
+        codes = fitted.transform(rows)
+        inputs, expected = {
+            "encoder": (rows, codes),
+            "decoder": (codes, fitted.inverse_transform(codes)),
+            "full": (rows, fitted.inverse_transform(codes)),
+        }[part]
+        (out,) = session.run(None, {"X": inputs})
+        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_onnx_rejects_unknown_part(fitted, tmp_path):
+    with pytest.raises(ValueError, match="part="):
+        skae.to_onnx(fitted, tmp_path / "x.onnx", part="middle")
