@@ -1,7 +1,8 @@
 """Time skae's fit per epoch against a hand-written torch loop and skorch's defaults.
 
-All three train the same module (a d-128-64-8-64-128-d ReLU MLP, built by
-skae's layer builder) with Adam on the same data and batch size. Printed per-epoch times are medians
+All three train the same module (skae's default architecture,
+d-256-128-8-128-256-d ReLU, from skae's layer builder) with Adam on the same
+data and batch size. Printed per-epoch times are medians
 over the epochs after the first (warm-up); ratios are skae / other.
 
     python benchmarks/bench_overhead.py                 # CPU
@@ -28,6 +29,7 @@ from skae._modules import mlp_autoencoder
 
 HERE = Path(__file__).resolve().parent
 MNIST = HERE.parents[1] / "shared" / "data" / "mnist"
+HIDDEN = (256, 128)  # AutoEncoder's default hidden_layer_sizes
 
 
 def tabular(n=100_000, d=32, seed=0):
@@ -103,6 +105,7 @@ def skorch_defaults(module, X, batch_size, epochs, device):
 def skae_fit(X, batch_size, epochs, device, validation_fraction):
     ae = skae.AutoEncoder(
         n_components=8,
+        hidden_layer_sizes=HIDDEN,
         max_epochs=epochs,
         batch_size=batch_size,
         validation_fraction=validation_fraction,
@@ -119,7 +122,7 @@ def median_after_warmup(times):
 
 def run(name, X, batch_size, epochs, device, with_skorch, repeats):
     torch.manual_seed(0)
-    module = mlp_autoencoder(X.shape[1], 8, (128, 64), "relu", "identity")
+    module = mlp_autoencoder(X.shape[1], 8, HIDDEN, "relu", "identity")
     # Interleaved repeats, so that drift in the machine's speed hits both sides alike.
     hand, ours = [], []
     for _ in range(repeats):
@@ -146,10 +149,15 @@ def main():
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--hidden", type=int, nargs="*", default=list(HIDDEN),
+                        help="hidden layer sizes of the benchmarked model (default: skae's)")
     parser.add_argument("--no-skorch", action="store_true", help="skip skorch's defaults")
     args = parser.parse_args()
     device = torch.device(args.device)
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {device}")
+    global HIDDEN
+    HIDDEN = tuple(args.hidden)
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {device}, "
+          f"model d-{'-'.join(map(str, HIDDEN))}-8-{'-'.join(map(str, HIDDEN[::-1]))}-d")
     if device.type == "cuda":
         print(torch.cuda.get_device_name(device))
     X_tab = tabular()

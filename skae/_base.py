@@ -24,7 +24,8 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _engine, _io
+from . import _engine
+from ._registry import register
 from ._data import (
     InMemoryData,
     check_float32_range,
@@ -201,7 +202,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        _io.register(cls)
+        register(cls)
         if "__init__" not in cls.__dict__:
             cls.__init__ = make_init(collect_defaults(cls), cls.__qualname__)
         if cls.__doc__:
@@ -330,6 +331,11 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             module = self._build_module(n_features)
         module = module.to_empty(device=device).to(torch.float32)
         init_parameters(module, make_generator(seed, device))
+        # Layers that draw at training time (input noise) get their own local stream.
+        training_stream = make_generator((seed + 2) % 2**63, device)
+        for layer in module.modules():
+            if hasattr(layer, "set_generator"):
+                layer.set_generator(training_stream)
         return module
 
     def _make_net(self, module, device, seed: int, monitor):

@@ -28,6 +28,7 @@ import numpy as np
 
 from ._data import resolve_device
 from ._engine import module_device, plain_history
+from ._registry import _REGISTRY
 from .exceptions import ModelFileError
 
 FORMAT = "skae-model"
@@ -35,15 +36,6 @@ FORMAT_VERSION = 1
 CONFIG, WEIGHTS = "skae.json", "weights.safetensors"
 _MAX_CONFIG_BYTES = 16 * 2**20
 _MAX_WEIGHTS_BYTES = 16 * 2**30
-_REGISTRY: dict[str, type] = {}
-
-
-def register(cls) -> None:
-    """Allow ``cls`` (a public skae estimator) to be loaded by name."""
-    if cls.__module__.startswith("skae.") and not cls.__name__.startswith("_"):
-        _REGISTRY[cls.__name__] = cls
-
-
 # -- JSON encoding of parameters and attributes ------------------------------------------
 def _encode(value, where: str):
     if value is None or isinstance(value, (bool, str)):

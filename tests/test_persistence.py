@@ -17,6 +17,7 @@ from safetensors.numpy import save as save_arrays
 from torch import nn
 
 import skae
+from estimators import small_estimators
 from skae import AutoEncoder, ModelFileError
 
 SMALL = dict(n_components=3, hidden_layer_sizes=(16,), max_epochs=3, random_state=0)
@@ -256,6 +257,21 @@ def test_fuzz_config_values(data, model_bytes, tmp_path):
         load_bytes(rezip(config, blob), tmp_path)
     except ModelFileError:
         pass
+
+
+# -- every estimator, by construction -----------------------------------------------------
+@pytest.mark.parametrize("estimator", small_estimators(), ids=lambda e: type(e).__name__)
+def test_every_estimator_persists(estimator, digits, tmp_path):
+    X = digits[0][:300]
+    fitted = estimator.fit(X)
+    expected = fitted.transform(X)
+    restored = OnlyPlainData(io.BytesIO(pickle.dumps(fitted))).load()
+    np.testing.assert_array_equal(restored.transform(X), expected)
+    skae.save(fitted, tmp_path / "m.skae")
+    np.testing.assert_array_equal(skae.load(tmp_path / "m.skae").transform(X), expected)
+    sio = pytest.importorskip("skops.io")
+    data = sio.dumps(fitted)
+    assert sio.get_untrusted_types(data=data) == [f"{type(fitted).__module__}.{type(fitted).__name__}"]
 
 
 # -- ONNX ---------------------------------------------------------------------------------
