@@ -144,6 +144,7 @@ def run(name, X, batch_size, epochs, device, with_skorch, repeats):
 
 
 def main():
+    global HIDDEN
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--epochs", type=int, default=6)
@@ -154,7 +155,6 @@ def main():
     parser.add_argument("--no-skorch", action="store_true", help="skip skorch's defaults")
     args = parser.parse_args()
     device = torch.device(args.device)
-    global HIDDEN
     HIDDEN = tuple(args.hidden)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {device}, "
           f"model d-{'-'.join(map(str, HIDDEN))}-8-{'-'.join(map(str, HIDDEN[::-1]))}-d")

@@ -76,8 +76,10 @@ default="adam"
 
     validation_fraction : float or None, default=0.1
         Fraction of the rows held out to monitor the validation loss for
-        early stopping (and to restore the best weights). ``0`` or ``None``
-        trains on all rows and monitors the training loss instead.
+        early stopping (and to restore the best weights); at least one row
+        when positive. The rows are held out even when early stopping is off,
+        to record ``validation_loss_curve_``. ``0`` or ``None`` trains on all
+        rows and monitors the training loss instead.
 
     n_iter_no_change : int or None, default=10
         Stop after this many epochs without a relative improvement of at
