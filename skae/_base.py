@@ -406,20 +406,23 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in weights.items()},
             assign=True,
         )
-        module = module.to(torch.float32)
         device = restore_device(device)
         net = self._make_net(module.to(device).eval(), device, 0, None)
         self.net_ = _engine.restore(net, history)
+
+    def _net_state(self) -> dict:
+        """What ``net_`` holds, as plain data: weights, history and device."""
+        return {
+            "weights": self._weights(),
+            "history": _engine.plain_history(self.net_),
+            "device": str(_engine.module_device(self.net_)),
+        }
 
     def __getstate__(self):
         state = super().__getstate__()
         if "net_" in state:
             state = {k: v for k, v in state.items() if k != "net_"}
-            state["_net_state"] = {
-                "weights": self._weights(),
-                "history": _engine.plain_history(self.net_),
-                "device": str(_engine.module_device(self.net_)),
-            }
+            state["_net_state"] = self._net_state()
         return state
 
     def __setstate__(self, state):
@@ -456,7 +459,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """Run ``fn(module, batch)`` over row blocks of ``X`` in eval mode."""
         module = self.module_
         module.eval()
-        device = next(module.parameters()).device
+        device = _engine.module_device(self.net_)
         rows = max(1, min(4096, self._inference_values // max(X.shape[1], 1)))
         with torch.inference_mode():
             blocks = [

@@ -47,9 +47,12 @@ def resolve_device(device: str) -> torch.device:
 def check_float32_range(X) -> None:
     """Refuse values that are finite in float64 but overflow float32, where skae computes."""
     values = X.data if sp.issparse(X) else X
-    if values.size and values.dtype == np.float64 and np.abs(values).max() > _FLOAT32_MAX:
+    if not values.size or values.dtype != np.float64:
+        return
+    largest = np.abs(values).max()
+    if largest > _FLOAT32_MAX:
         raise ValueError(
-            f"X has values up to {np.abs(values).max():.3g}, beyond float32's range "
+            f"X has values up to {largest:.3g}, beyond float32's range "
             f"(about {_FLOAT32_MAX:.3g}) in which skae trains; scale the data first "
             "(e.g. sklearn.preprocessing.StandardScaler)."
         )

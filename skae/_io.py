@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 
 from ._data import resolve_device
-from ._engine import module_device, plain_history
 from ._registry import _REGISTRY
 from .exceptions import ModelFileError
 
@@ -153,7 +152,8 @@ def save(estimator, path) -> None:
         for name in estimator._attribute_kinds()
         if hasattr(estimator, name)
     }
-    weights = estimator._weights()
+    net_state = estimator._net_state()
+    weights = net_state["weights"]
     blob = save_arrays(weights)
     config = {
         "format": FORMAT,
@@ -161,8 +161,8 @@ def save(estimator, path) -> None:
         "class": cls.__name__,
         "params": params,
         "attributes": attributes,
-        "history": plain_history(estimator.net_),
-        "device": str(module_device(estimator.net_)),
+        "history": net_state["history"],
+        "device": net_state["device"],
         "tensors": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in weights.items()},
         "sha256": {WEIGHTS: hashlib.sha256(blob).hexdigest()},
         "versions": {

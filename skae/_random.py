@@ -30,7 +30,7 @@ def seed_from_random_state(random_state) -> int:
 
 
 def make_generator(seed: int, device: torch.device) -> torch.Generator:
-    """A local generator for shuffling on ``device``."""
+    """A local generator on ``device`` (initialisation, shuffling, input noise)."""
     return torch.Generator(device=device).manual_seed(seed)
 
 

@@ -140,7 +140,8 @@ def run_comparison(
     ['PCA', 'AutoEncoder', 'AutoEncoder (linear)']
     """
     X = np.asarray(X, dtype=np.float64)
-    stratify = y if y is not None and _is_classification(y) else None
+    labelled = y is not None and _is_classification(y)
+    stratify = y if labelled else None
     split = train_test_split(
         X, *([] if y is None else [y]), test_size=test_size, random_state=random_state,
         stratify=stratify,
@@ -164,7 +165,7 @@ def run_comparison(
             name, estimator, float(np.mean((recon - X_test) ** 2)), seconds,
             codes=codes, reconstructions=recon,
         )
-        if y is not None and _is_classification(y):
+        if labelled:
             clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
             clf.fit(estimator.transform(X_train), y_train)
             result.accuracy = float(clf.score(codes, y_test))
