@@ -9,7 +9,10 @@ overrides one or two hooks:
 - ``_build_noise()``: input corruption applied only in training;
 - ``_penalties()``: extra loss terms, each ``f(output, target, module)``;
 - ``_build_objective()``: the whole training criterion;
-- ``_code_activation``: the activation of the code layer.
+- ``_code_activation``: the activation of the code layer;
+- ``_prepare_input(X)``: reshape what the user passes (e.g. images) into rows;
+- ``_pretrain(module, train, valid, device, seed)``: train parts of the module
+  before the end-to-end training (greedy layer-wise pretraining).
 """
 
 from __future__ import annotations
@@ -235,6 +238,13 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _penalties(self) -> list:
         return []
 
+    def _prepare_input(self, X):
+        """Turn the user's ``X`` into rows before validation (identity here)."""
+        return X
+
+    def _pretrain(self, module, train, valid, device, seed: int) -> None:
+        """Train parts of ``module`` before end-to-end training (nothing here)."""
+
     def _build_objective(self) -> torch.nn.Module:
         return Objective(self.loss, self._penalties())
 
@@ -297,7 +307,9 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         try:
             self._validate_params()
-            X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32])
+            X = validate_data(
+                self, self._prepare_input(X), accept_sparse="csr", dtype=[np.float64, np.float32]
+            )
             check_float32_range(X)
             self._check_params(X)
             self._fit(X)
@@ -340,14 +352,15 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 layer.set_generator(training_stream)
         return module
 
-    def _make_net(self, module, device, seed: int, monitor):
+    def _make_net(self, module, device, seed: int, monitor, objective=None, max_epochs=None):
+        """The skorch net that trains ``module`` (by default on the estimator's objective)."""
         return _engine.build_net(
             module,
-            self._build_objective(),
+            self._build_objective() if objective is None else objective,
             optimizer=self.optimizer,
             lr=self.lr,
             weight_decay=self.weight_decay,
-            max_epochs=self.max_epochs,
+            max_epochs=self.max_epochs if max_epochs is None else max_epochs,
             batch_size=self.batch_size,
             device=device,
             verbose=self.verbose,
@@ -368,6 +381,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         train = data if valid_idx is None else data.subset(train_idx)
         valid = None if valid_idx is None else data.subset(valid_idx)
         del data
+        self._pretrain(module, train, valid, device, seed)
         monitor = "valid_loss" if valid is not None else "train_loss"
         # A shuffling stream apart from the initialisation stream.
         net = self._make_net(module, device, (seed + 1) % 2**63, monitor)
@@ -471,7 +485,11 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _validate_X(self, X):
         check_is_fitted(self)
         X = validate_data(
-            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
+            self,
+            self._prepare_input(X),
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            reset=False,
         )
         check_float32_range(X)
         return X

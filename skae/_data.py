@@ -83,12 +83,18 @@ def to_tensor(X, device: torch.device) -> torch.Tensor:
 
 
 class InMemoryData:
-    """Rows of ``X`` held once for training: on the device, or as host CSR."""
+    """Rows of ``X`` held once for training: on the device, or as host CSR.
 
-    def __init__(self, X, device: torch.device):
+    ``y``, when given, is the training target of each row (a supervised
+    head's labels or values) and moves to the device too; without it the
+    target of each row is the row itself, as an autoencoder needs.
+    """
+
+    def __init__(self, X, device: torch.device, y=None):
         self.device = device
         self.sparse = sp.issparse(X)
         self.X = X.tocsr() if self.sparse else to_tensor(X, device)
+        self.y = None if y is None else torch.as_tensor(np.asarray(y)).to(device)
 
     def __len__(self) -> int:
         return self.X.shape[0]
@@ -97,6 +103,9 @@ class InMemoryData:
         """Rows ``indices`` as a new, contiguous block."""
         out = InMemoryData.__new__(InMemoryData)
         out.device, out.sparse = self.device, self.sparse
+        out.y = None
+        if self.y is not None:
+            out.y = self.y.index_select(0, torch.as_tensor(indices, device=self.device))
         if self.sparse:
             out.X = self.X[indices]
         else:
@@ -113,8 +122,16 @@ class InMemoryData:
             return self.X[index]
         return self.X.index_select(0, index)
 
+    def targets(self, index, rows: torch.Tensor) -> torch.Tensor:
+        """The targets of rows ``index``: ``y``'s, or the rows themselves."""
+        if self.y is None:
+            return rows
+        if isinstance(index, slice):
+            return self.y[index]
+        return self.y.index_select(0, index.to(self.y.device))
+
     def batches(self, batch_size: int, generator: torch.Generator | None = None):
-        """Iterate over ``(X_batch, X_batch)``; shuffled when a generator is given."""
+        """Iterate over ``(X_batch, target_batch)``; shuffled when a generator is given."""
         return _Batches(self, batch_size, generator)
 
 
@@ -131,14 +148,16 @@ class _Batches:
         n, bs = len(self.data), self.batch_size
         if self.generator is None:
             for start in range(0, n, bs):
-                xb = self.data.rows(slice(start, start + bs))
-                yield xb, xb
+                index = slice(start, start + bs)
+                xb = self.data.rows(index)
+                yield xb, self.data.targets(index, xb)
             return
         order = torch.randperm(n, generator=self.generator, device=self.generator.device)
         for start in range(0, n, bs):
-            xb = self.data.rows(order[start : start + bs])
-            # The autoencoder's target is its (clean) input.
-            yield xb, xb
+            index = order[start : start + bs]
+            xb = self.data.rows(index)
+            # Without y, the autoencoder's target is its (clean) input.
+            yield xb, self.data.targets(index, xb)
 
 
 def iter_row_blocks(X, block_size: int):
