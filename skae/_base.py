@@ -77,6 +77,14 @@ default="adam"
     weight_decay : float, default=0.0
         L2 penalty passed to the optimizer.
 
+    penalties : list of callables or None, default=None
+        Extra terms added to the training loss, each called as
+        ``term(output, target, module)`` and returning a scalar tensor, e.g.
+        :class:`skae.penalties.L1Activity` or :class:`skae.penalties.Contractive`.
+        They combine with any variant (a sparse denoising autoencoder is a
+        ``DenoisingAutoEncoder`` with ``penalties=[L1Activity(1e-3)]``). Only
+        the reconstruction loss is reported by ``score``.
+
     validation_fraction : float or None, default=0.1
         Fraction of the rows held out to monitor the validation loss for
         early stopping (and to restore the best weights); at least one row
@@ -162,6 +170,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "lr": 1e-3,
         "optimizer": "adam",
         "weight_decay": 0.0,
+        "penalties": None,
         "validation_fraction": 0.1,
         "n_iter_no_change": 10,
         "tol": 1e-4,
@@ -182,6 +191,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(_engine.OPTIMIZERS)), type],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "penalties": [list, tuple, None],
         "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -221,6 +231,9 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             return self.output_activation
         return "sigmoid" if self.loss == "bce" else "identity"
 
+    def _resolved_code_activation(self):
+        return self._code_activation
+
     def _build_noise(self):
         return None
 
@@ -231,7 +244,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self.hidden_layer_sizes,
             self.activation,
             self._resolved_output_activation(),
-            code_activation=self._code_activation,
+            code_activation=self._resolved_code_activation(),
             noise=self._build_noise(),
         )
 
@@ -245,8 +258,12 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _pretrain(self, module, train, valid, device, seed: int) -> None:
         """Train parts of ``module`` before end-to-end training (nothing here)."""
 
+    def _all_penalties(self) -> list:
+        """The variant's own penalty terms, then the user's ``penalties``."""
+        return [*self._penalties(), *(self.penalties or [])]
+
     def _build_objective(self) -> torch.nn.Module:
-        return Objective(self.loss, self._penalties())
+        return Objective(self.loss, self._all_penalties())
 
     @classmethod
     def _attribute_kinds(cls) -> dict:
@@ -268,6 +285,12 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 raise TypeError(
                     f"{name}={value.__name__} is not a torch.nn.Module subclass; pass a name "
                     f"such as 'relu' or a module class such as torch.nn.ReLU."
+                )
+        for term in self.penalties or []:
+            if not callable(term):
+                raise TypeError(
+                    f"penalties must hold callables term(output, target, module), got "
+                    f"{term!r}; see skae.penalties (e.g. L1Activity(1e-3))."
                 )
         if isinstance(self.optimizer, type) and not issubclass(self.optimizer, torch.optim.Optimizer):
             raise TypeError(
@@ -372,12 +395,12 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             name=type(self).__name__,
         )
 
-    def _fit(self, X) -> None:
+    def _fit(self, X, y=None) -> None:
         device = resolve_device(self.device)
         seed = seed_from_random_state(self.random_state)
         train_idx, valid_idx = self._split(X.shape[0], seed)
         module = self._new_module(X.shape[1], device, seed)
-        data = InMemoryData(X, device)
+        data = InMemoryData(X, device, y=y)  # with y, each row's target (a supervised head)
         train = data if valid_idx is None else data.subset(train_idx)
         valid = None if valid_idx is None else data.subset(valid_idx)
         del data

@@ -7,9 +7,13 @@ features), so the same function serves training (its mean) and
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from .penalties import gaussian_kl
 
 
 def mse_per_sample(reconstruction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -55,3 +59,69 @@ class Objective(nn.Module):
         for penalty in self.penalties:
             loss = loss + penalty(output, target, module)
         return loss
+
+
+# -- generative models -------------------------------------------------------------------
+_LOG_2PI = math.log(2 * math.pi)
+
+
+def bernoulli_nll(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Negative log-likelihood of ``target`` under Bernoulli(sigmoid(logits)), summed per row (nats)."""
+    nll = F.binary_cross_entropy_with_logits(logits, target.clamp(0, 1), reduction="none")
+    return nll.flatten(1).sum(dim=1)
+
+
+def gaussian_nll(mean: torch.Tensor, target: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """Negative log-likelihood of ``target`` under N(mean, exp(log_var)), summed per row (nats)."""
+    sq = (target - mean).pow(2) * torch.exp(-log_var)
+    return 0.5 * (sq + log_var + _LOG_2PI).flatten(1).sum(dim=1)
+
+
+def negative_elbo(output: dict, target: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
+    """Per-row negative evidence lower bound, ``-log p(x|z) + beta * KL(q(z|x) || p(z))``.
+
+    ``output`` is a variational module's: ``"mean"`` and ``"log_var"`` of the
+    posterior, and either ``"logits"`` (Bernoulli decoder) or
+    ``"reconstruction"`` with ``"decoder_log_var"`` (Gaussian decoder).
+    """
+    if "logits" in output:
+        nll = bernoulli_nll(output["logits"], target)
+    else:
+        nll = gaussian_nll(output["reconstruction"], target, output["decoder_log_var"])
+    return nll + beta * gaussian_kl(output["mean"], output["log_var"])
+
+
+class VariationalObjective(Objective):
+    """The beta-VAE objective: the mean negative ELBO of the batch (plus any penalties)."""
+
+    def __init__(self, beta: float = 1.0, penalties=()):
+        super().__init__("elbo", penalties)
+        self.beta = beta
+
+    def per_sample(self, output: dict, target: torch.Tensor) -> torch.Tensor:
+        return negative_elbo(output, target, self.beta)
+
+
+def adversarial_losses(code: torch.Tensor, prior: torch.Tensor, discriminator: nn.Module):
+    """Discriminator and encoder losses of an adversarial autoencoder, in one graph.
+
+    The discriminator learns to output 1 on prior draws and 0 on codes; the
+    encoder learns to make its codes pass for prior draws (the
+    non-saturating GAN loss). Each loss reaches only its own player's
+    parameters: the discriminator's loss sees detached codes, and the
+    encoder's loss goes through a copy of the discriminator with detached
+    weights. So one backward pass and one optimizer step train both.
+
+    Returns
+    -------
+    discriminator_loss, encoder_loss : scalar Tensors
+    """
+    real = discriminator(prior)
+    fake = discriminator(code.detach())
+    d_loss = F.binary_cross_entropy_with_logits(
+        real, torch.ones_like(real)
+    ) + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+    frozen = {name: p.detach() for name, p in discriminator.named_parameters()}
+    fooled = torch.func.functional_call(discriminator, frozen, (code,))
+    g_loss = F.binary_cross_entropy_with_logits(fooled, torch.ones_like(fooled))
+    return d_loss, g_loss

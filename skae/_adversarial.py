@@ -1,0 +1,112 @@
+"""Adversarial autoencoder (Makhzani et al. 2015): a discriminator shapes the code distribution."""
+
+from numbers import Real
+
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import BaseAutoEncoder
+from ._generative_modules import PRIORS, AdversarialModule
+from ._losses import adversarial_losses
+from ._modules import mlp
+from ._sampling import PriorSamplingMixin
+
+
+class _AdversarialTerm:
+    """``weight * (discriminator loss + encoder loss)``, only where prior draws are given."""
+
+    def __init__(self, weight: float):
+        self.weight = weight
+
+    def __call__(self, output, target, module):
+        if "prior" not in output:  # evaluation: the validation loss is the reconstruction's
+            return output["reconstruction"].new_zeros(())
+        d_loss, g_loss = adversarial_losses(output["code"], output["prior"], module.discriminator)
+        return self.weight * (d_loss + g_loss)
+
+
+class AdversarialAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
+    """Autoencoder whose codes are matched to a prior by a discriminator.
+
+    Besides the encoder :math:`f` and decoder :math:`g`, a discriminator
+    :math:`D` learns to tell codes :math:`f(x)` from draws :math:`z\\sim p(z)`
+    of the prior, and the encoder learns to fool it, so that the aggregated
+    posterior of the codes approaches :math:`p(z)`:
+
+    .. math:: \\min_{f,g}\\ \\ell(x, g(f(x)))
+              - \\lambda\\,\\log D(f(x)), \\qquad
+              \\min_D\\ -\\lambda\\big[\\log D(z) + \\log(1 - D(f(x)))\\big]
+
+    Both players take a step on every batch (one backward pass, one Adam
+    step; each loss reaches only its own player's weights). Decoding prior
+    draws with :meth:`sample` then generates data. The validation loss
+    used for early stopping is the reconstruction loss.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Size of the code.
+
+    prior : {"gaussian", "uniform"}, default="gaussian"
+        The target code distribution: standard normal, or uniform on [-1, 1].
+
+    adversarial_weight : float, default=0.01
+        Weight :math:`\\lambda` of the adversarial losses against the
+        reconstruction. Too large a weight lets the game destabilise (the codes
+        collapse instead of spreading over the prior); lower it if the codes'
+        spread on held-out data is far from the prior's.
+
+    discriminator_hidden_layer_sizes : array-like of int, default=(64, 64)
+        Hidden widths of the discriminator.
+
+{training_parameters}
+
+    Attributes
+    ----------
+{fitted_attributes}
+
+    See Also
+    --------
+    VariationalAutoEncoder : Matches each posterior to the prior with a KL term.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AdversarialAutoEncoder
+    >>> X = load_digits().data / 16.0
+    >>> aae = AdversarialAutoEncoder(n_components=2, max_epochs=10, random_state=0).fit(X)
+    >>> aae.transform(X).shape, aae.sample(4, random_state=0).shape
+    ((1797, 2), (4, 64))
+    """
+
+    _defaults = {
+        "prior": "gaussian",
+        "adversarial_weight": 0.01,
+        "discriminator_hidden_layer_sizes": (64, 64),
+    }
+    _parameter_constraints = {
+        **BaseAutoEncoder._parameter_constraints,
+        "prior": [StrOptions(set(PRIORS))],
+        "adversarial_weight": [Interval(Real, 0, None, closed="left")],
+        "discriminator_hidden_layer_sizes": ["array-like"],
+    }
+
+    def _build_module(self, n_features: int) -> torch.nn.Module:
+        base = super()._build_module(n_features)
+        sizes = [self.n_components, *self.discriminator_hidden_layer_sizes, 1]
+        return AdversarialModule(
+            base.encoder, base.decoder, mlp(sizes, "leaky_relu"), self.n_components,
+            self.prior, noise=base.noise,
+        )
+
+    def _penalties(self) -> list:
+        return [_AdversarialTerm(self.adversarial_weight)]
+
+    def _check_params(self, X=None) -> None:
+        super()._check_params(X)
+        sizes = list(self.discriminator_hidden_layer_sizes)
+        if not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes):
+            raise ValueError(
+                "discriminator_hidden_layer_sizes must be positive integers, got "
+                f"{self.discriminator_hidden_layer_sizes!r}."
+            )
