@@ -12,12 +12,13 @@ import skae
 import skae.cli
 import skae.compare
 import skae.datasets
+import skae.penalties
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("plot_*.py"))
 
 
 def public_objects():
-    for module in (skae, skae.datasets, skae.compare, skae.cli):
+    for module in (skae, skae.datasets, skae.compare, skae.cli, skae.penalties):
         names = getattr(module, "__all__", None) or dir(module)
         for name in names:
             obj = getattr(module, name)
