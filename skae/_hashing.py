@@ -1,0 +1,178 @@
+"""Semantic hashing: an autoencoder whose code is binary (Salakhutdinov & Hinton 2009)."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval
+from torch import nn
+
+from ._base import BaseAutoEncoder
+from ._hamming import pack_bits
+from ._params import collect_defaults, make_init
+
+
+class BinaryCode(nn.Module):
+    """Noisy sigmoid in training, hard 0/1 threshold at inference.
+
+    In training mode it returns :math:`\\sigma(a + \\epsilon)` with
+    :math:`\\epsilon \\sim \\mathcal{N}(0, \\text{noise}^2)` drawn from a local
+    generator: to carry information through the noise the network has to push
+    its pre-activations :math:`a` far from 0, where the sigmoid is saturated
+    and nearly binary. In eval mode it returns the bits :math:`[a > 0]`.
+
+    Parameters
+    ----------
+    noise : float
+        Standard deviation of the Gaussian noise added before the sigmoid.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae._hashing import BinaryCode
+    >>> code = BinaryCode(4.0).set_generator(torch.Generator().manual_seed(0))
+    >>> a = torch.tensor([[-3.0, 0.5, 8.0]])
+    >>> code.eval()(a)
+    tensor([[0., 1., 1.]])
+    >>> bool(((code.train()(a) > 0) & (code.train()(a) < 1)).all())
+    True
+    """
+
+    def __init__(self, noise: float = 1.0):
+        super().__init__()
+        self.noise = noise
+        self.generator: torch.Generator | None = None
+
+    def set_generator(self, generator: torch.Generator) -> "BinaryCode":
+        """Draw the noise from ``generator`` (a local one) rather than torch's global one."""
+        self.generator = generator
+        return self
+
+    def forward(self, a: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return (a > 0).to(a.dtype)
+        if self.noise > 0:
+            eps = torch.randn(a.shape, generator=self.generator, device=a.device, dtype=a.dtype)
+            a = a + self.noise * eps
+        return torch.sigmoid(a)
+
+
+class HashingAutoEncoder(BaseAutoEncoder):
+    """Autoencoder with a binary code, for semantic hashing (Salakhutdinov & Hinton 2009).
+
+    The code layer is a sigmoid whose input gets Gaussian noise of standard
+    deviation ``code_noise`` during training, so the encoder learns to
+    saturate it; the trained network then maps each row to ``n_bits`` bits,
+
+    .. math:: b(x) = [\\,a(x) > 0\\,] \\in \\{0, 1\\}^{n_\\text{bits}}, \\qquad
+              \\min_{\\theta,\\phi}\\ \\frac{1}{n}\\sum_i
+              \\mathbb{E}_{\\epsilon\\sim\\mathcal{N}(0,\\,\\sigma^2 I)}\\,
+              \\ell\\big(x_i,\\ g_\\phi(\\operatorname{sigmoid}(a_\\theta(x_i) + \\epsilon))\\big)
+
+    with :math:`a_\\theta` the encoder's pre-activation, :math:`g_\\phi` the
+    decoder and :math:`\\sigma` = ``code_noise``. Similar rows get codes a
+    few bits apart, so :class:`HammingIndex` retrieves neighbours by Hamming
+    distance over packed codes.
+
+    :meth:`transform` returns the bits as 0.0/1.0 in the dtype of ``X``
+    (float64 for integer input), so the estimator composes in pipelines and
+    :meth:`inverse_transform` decodes bits; :meth:`transform_packed`
+    returns them packed in uint64 words for storage (64 bits per word).
+    The validation loss, used for early stopping, is measured through the
+    binary code itself. Sparse input (e.g. from ``TfidfVectorizer``) is
+    densified one batch at a time.
+
+    Parameters
+    ----------
+    n_bits : int, default=32
+        Number of bits of the code: the width of the code layer. It plays
+        the part of ``n_components`` in the other estimators, and the
+        attribute ``n_components`` is an alias of it (not a separate
+        parameter).
+
+    code_noise : float, default=1.0
+        Standard deviation of the Gaussian noise added before the code's
+        sigmoid in training. Larger values force more saturated codes but
+        need more epochs (or a larger ``lr``) to get information through;
+        ``0`` trains a plain sigmoid code that is thresholded afterwards.
+        In a one-seed sweep on 20,000 MNIST images at 32 bits, 1.0 gave the
+        best precision@100 of 0, 0.5, 1, 2, 4 and 8.
+
+{training_parameters}
+
+    Attributes
+    ----------
+{fitted_attributes}
+
+    See Also
+    --------
+    HammingIndex : Exact nearest-neighbour search over the codes.
+    AutoEncoder : The same with a real-valued code.
+
+    References
+    ----------
+    R. Salakhutdinov and G. Hinton, "Semantic hashing", International
+    Journal of Approximate Reasoning 50(7), 2009.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import HashingAutoEncoder
+    >>> X = load_digits().data / 16.0
+    >>> hasher = HashingAutoEncoder(n_bits=16, max_epochs=10, random_state=0).fit(X)
+    >>> bits = hasher.transform(X[:2])
+    >>> bits.shape, np.unique(bits)
+    ((2, 16), array([0., 1.]))
+    >>> hasher.transform_packed(X[:2]).dtype, hasher.transform_packed(X[:2]).shape
+    (dtype('uint64'), (2, 1))
+    """
+
+    _defaults = {"n_bits": 32, "code_noise": 1.0}
+    _parameter_constraints = {
+        **{k: v for k, v in BaseAutoEncoder._parameter_constraints.items() if k != "n_components"},
+        "n_bits": [Interval(Integral, 1, None, closed="left")],
+        "code_noise": [Interval(Real, 0, None, closed="left")],
+    }
+    # n_bits replaces the base's n_components in the signature. It is keyword-only:
+    # skae._params makes only n_components positional.
+    __init__ = make_init(
+        {
+            **_defaults,
+            **{k: v for k, v in collect_defaults(BaseAutoEncoder).items() if k != "n_components"},
+        },
+        "HashingAutoEncoder",
+    )
+
+    @property
+    def n_components(self) -> int:
+        """Alias of ``n_bits``: the code size under the name other estimators use."""
+        return self.n_bits
+
+    @n_components.setter
+    def n_components(self, value: int) -> None:
+        self.n_bits = value
+
+    def _build_module(self, n_features: int) -> nn.Module:
+        # The base builds the MLP with a linear code layer; the binary code follows it.
+        module = super()._build_module(n_features)
+        module.encoder.append(BinaryCode(self.code_noise))
+        return module
+
+    def transform_packed(self, X) -> np.ndarray:
+        """Encode ``X`` into bits packed in unsigned 64-bit words.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, ceil(n_bits / 64)), dtype uint64
+            Bit ``j`` of a code is bit ``j % 64`` of word ``j // 64``, as in
+            :func:`pack_bits`.
+        """
+        return pack_bits(self.transform(X))
