@@ -1,0 +1,632 @@
+"""A pretrained autoencoder's encoder with a supervised head: classifier and regressor.
+
+An autoencoder is first trained on every row of ``X`` (labelled or not); a
+head (a small MLP) is then put on its code and the whole network is trained
+on the labelled rows, end to end or with the encoder frozen. Rows without a
+label feed the pretraining only, as in scikit-learn's semi-supervised
+estimators.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from scipy.special import log_softmax, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.utils import check_array, check_consistent_length
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._autoencoder import AutoEncoder
+from ._base import BaseAutoEncoder
+from ._data import check_float32_range
+from . import _engine
+from ._heads import SUPERVISED_LOSSES, EncoderWithHead, SupervisedObjective
+from ._modules import ACTIVATIONS, mlp
+from ._random import seed_from_random_state
+
+# Label of an unlabelled row for the classifier (scikit-learn's semi-supervised convention).
+UNLABELLED = -1
+
+
+class _EncoderWithHeadNetwork(BaseAutoEncoder):
+    """The network of a fitted autoencoder plus a head, as the base estimator sees it.
+
+    Never fitted through ``fit``: the supervised estimators call ``_fit(X, y)``
+    with encoded targets. Being a :class:`BaseAutoEncoder`, it builds its
+    module without touching global random state, trains it through the
+    engine, runs batched inference (``_apply``) and pickles its net as plain
+    data, all with the base's code. Its name starts with ``_``, so it is not
+    registered as a public estimator.
+    """
+
+    _defaults = {
+        "autoencoder": None,
+        "head_layer_sizes": (),
+        "head_activation": "relu",
+        "n_outputs": 1,
+        "supervised_loss": "cross_entropy",
+        "freeze_encoder": False,
+        "warm_up_head": True,
+        "reconstruction_weight": 0.0,
+    }
+
+    def _build_module(self, n_features: int) -> torch.nn.Module:
+        autoencoder = self.autoencoder
+        sizes = [autoencoder.n_components, *self.head_layer_sizes, self.n_outputs]
+        return EncoderWithHead(
+            autoencoder._build_module(n_features),
+            mlp(sizes, self.head_activation),
+            freeze_autoencoder=self.freeze_encoder,
+        )
+
+    def _pretrain(self, module, train, valid, device, seed: int) -> None:
+        # The encoder (and decoder) start from the fitted autoencoder's weights.
+        module.autoencoder.load_state_dict(self.autoencoder.module_.state_dict())
+        module.standardize_codes(train.batches(4096))
+        if self.freeze_encoder or not self.warm_up_head:
+            return
+        # Train the head alone first, so that a random head does not distort the encoder.
+        module.freeze(True)
+        monitor = "valid_loss" if valid is not None else "train_loss"
+        objective = SupervisedObjective(self.supervised_loss)
+        _engine.train(self._make_net(module, device, (seed + 3) % 2**63, monitor, objective), train, valid)
+        module.freeze(False)
+
+    def _build_objective(self) -> torch.nn.Module:
+        reconstruction = None if self.freeze_encoder else self.autoencoder._build_objective()
+        return SupervisedObjective(self.supervised_loss, reconstruction, self.reconstruction_weight)
+
+    def predict_raw(self, X) -> np.ndarray:
+        """The head's output for validated rows ``X``, batch by batch."""
+        return self._apply(lambda module, xb: module.predict(xb), X)
+
+
+_SHARED_PARAMETERS_DOC = """\
+    estimator : skae autoencoder, FrozenEstimator or None, default=None
+        The autoencoder to pretrain on all rows of ``X``: any skae
+        autoencoder (:class:`AutoEncoder`, :class:`DenoisingAutoEncoder`,
+        ...). It is cloned in :meth:`fit`, never fitted itself, and its
+        parameters can be tuned as ``estimator__<name>``. To reuse an
+        autoencoder that is *already fitted* (pretrained once on a large
+        unlabelled pool, then shared by several heads), wrap it in
+        :class:`sklearn.frozen.FrozenEstimator`: pretraining is then skipped
+        and the fitted autoencoder itself is left unchanged (the head trains
+        on a copy of its weights). ``None`` uses
+        ``AutoEncoder(n_components=32)``.
+
+    head_layer_sizes : array-like of int, default=(64,)
+        Widths of the head's hidden layers, from the code outwards. ``()``
+        puts a single linear layer on the code.
+
+    head_activation : str or torch.nn.Module subclass, default="relu"
+        Activation of the head's hidden layers (same choices as
+        ``activation`` in :class:`AutoEncoder`).
+
+    freeze_encoder : bool, default=False
+        ``True`` trains the head only, on the codes of the pretrained
+        encoder (no input noise); ``False`` fine-tunes the encoder and the
+        head together.
+
+    warm_up_head : bool, default=True
+        When fine-tuning (``freeze_encoder=False``), first train the head
+        alone on the frozen encoder, then fine-tune encoder and head
+        together, each stage with up to ``max_epochs`` epochs. A random head
+        sends large gradients into the encoder at the start of fine-tuning
+        and distorts what pretraining learnt; training it first avoids that
+        ("linear probing, then fine-tuning", Kumar et al. 2022).
+
+    reconstruction_weight : float, default=0.0
+        When fine-tuning, the autoencoder's own objective (reconstruction
+        loss and penalties) on the labelled rows, with this weight, is added
+        to the supervised loss, which keeps the code close to what
+        pretraining learnt. ``0`` leaves it out; it has no effect with
+        ``freeze_encoder=True``.
+
+    max_epochs : int, default=200
+        Maximum number of passes over the labelled rows in each stage of the
+        supervised training (the autoencoder keeps its own ``max_epochs``).
+        With few labelled rows an epoch is a few steps, hence the default.
+
+    batch_size : int, default=32
+        Labelled rows per optimisation step.
+
+    lr : float, default=1e-3
+        Learning rate of the supervised training. The optimizer is the
+        autoencoder's ``optimizer``.
+
+    weight_decay : float, default=0.0
+        L2 penalty of the supervised training.
+
+    validation_fraction : float or None, default=None
+        Fraction of the labelled rows held out to monitor the validation
+        loss for early stopping (and to restore the best weights). ``None``
+        (the default, since labels are usually few) trains on every labelled
+        row and monitors the training loss.
+
+    n_iter_no_change : int or None, default=10
+        Stop after this many epochs without a relative improvement of at
+        least ``tol`` in the monitored loss. ``None`` disables early stopping.
+
+    tol : float, default=1e-4
+        Relative improvement that counts for early stopping.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the head's initialisation and the shuffling; when not ``None``
+        it also replaces the ``random_state`` of ``estimator``. Global random
+        state is never read or changed.
+
+    verbose : int, default=0
+        Verbosity of the supervised training (``0``, ``1``: progress bar,
+        ``2``: a row per epoch); the autoencoder has its own ``verbose``."""
+
+_SHARED_ATTRIBUTES_DOC = """\
+    estimator_ : skae autoencoder
+        The pretrained autoencoder, as pretraining left it: a fitted clone of
+        ``estimator``, or the autoencoder inside a ``FrozenEstimator``.
+        Fine-tuning works on a copy of its weights.
+
+    net_ : skorch.NeuralNet
+        The supervised training engine, for inspection (history, callbacks).
+
+    module_ : torch.nn.Module
+        The trained network: ``module_.autoencoder`` (fine-tuned encoder and
+        decoder) and ``module_.head``.
+
+    encoder_ : torch.nn.Module
+        The (fine-tuned) encoder.
+
+    n_iter_ : int
+        Number of epochs of the supervised training.
+
+    loss_curve_ : list of float
+        Supervised training loss at each epoch.
+
+    validation_loss_curve_ : list of float or None
+        Validation loss at each epoch, when a validation fraction was held out.
+
+    best_loss_ : float
+        Monitored loss of the epoch whose weights the model holds.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column names."""
+
+
+class _AutoEncoderHead(BaseEstimator):
+    """What the classifier and the regressor share: pretraining, then supervised training."""
+
+    _supervised_loss: str = ""
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "transform"]), None],
+        "head_layer_sizes": ["array-like"],
+        "head_activation": [StrOptions(set(ACTIVATIONS)), type],
+        "freeze_encoder": ["boolean"],
+        "warm_up_head": ["boolean"],
+        "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        head_layer_sizes=(64,),
+        head_activation="relu",
+        freeze_encoder=False,
+        warm_up_head=True,
+        reconstruction_weight=0.0,
+        max_epochs=200,
+        batch_size=32,
+        lr=1e-3,
+        weight_decay=0.0,
+        validation_fraction=None,
+        n_iter_no_change=10,
+        tol=1e-4,
+        random_state=None,
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.head_layer_sizes = head_layer_sizes
+        self.head_activation = head_activation
+        self.freeze_encoder = freeze_encoder
+        self.warm_up_head = warm_up_head
+        self.reconstruction_weight = reconstruction_weight
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- hooks of the two estimators --------------------------------------------------
+    def _validate_X_y(self, X, y):
+        """Validate ``X`` and ``y``; return them with the mask of labelled rows."""
+        raise NotImplementedError
+
+    def _encode_targets(self, y) -> np.ndarray:
+        """Set the target attributes from the labelled ``y``; return the net's targets."""
+        raise NotImplementedError
+
+    def _n_outputs(self) -> int:
+        raise NotImplementedError
+
+    # -- fitting ----------------------------------------------------------------------
+    def _check_head_params(self) -> None:
+        sizes = list(self.head_layer_sizes)
+        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
+            raise ValueError(
+                f"head_layer_sizes must be positive integers, got {self.head_layer_sizes!r}."
+            )
+        if isinstance(self.head_activation, type) and not issubclass(self.head_activation, torch.nn.Module):
+            raise TypeError(
+                f"head_activation={self.head_activation.__name__} is not a torch.nn.Module "
+                "subclass; pass a name such as 'relu' or a module class such as torch.nn.ReLU."
+            )
+
+    def _pretrained(self, X, seed: int) -> BaseAutoEncoder:
+        """The fitted autoencoder: ``estimator`` cloned and fitted on ``X``, or the frozen one."""
+        if self.estimator is None:
+            estimator = AutoEncoder(n_components=32, random_state=seed)
+        else:
+            estimator = clone(self.estimator)  # a FrozenEstimator clones to itself
+            if self.random_state is not None and not isinstance(estimator, FrozenEstimator):
+                estimator.set_params(random_state=seed)
+        autoencoder = estimator.estimator if isinstance(estimator, FrozenEstimator) else estimator
+        if not isinstance(autoencoder, BaseAutoEncoder):
+            raise TypeError(
+                f"estimator must be a skae autoencoder (e.g. skae.AutoEncoder), or one wrapped "
+                f"in sklearn.frozen.FrozenEstimator; got {type(autoencoder).__name__}."
+            )
+        estimator.fit(X, None)  # a FrozenEstimator checks that it is fitted and does nothing
+        if autoencoder.n_features_in_ != X.shape[1]:
+            raise ValueError(
+                f"The frozen autoencoder was fitted on {autoencoder.n_features_in_} features, "
+                f"but X has {X.shape[1]}; pretrain it on rows like X."
+            )
+        return autoencoder
+
+    def fit(self, X, y):
+        """Pretrain the autoencoder on all rows, then train it with the head on the labelled ones.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training rows, labelled or not. All of them train the autoencoder
+            (unless it is frozen); the labelled ones then train the network.
+        y : array-like
+            Targets; see the class description for how unlabelled rows are marked.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        try:
+            self._validate_params()
+            self._check_head_params()
+            X, y, labelled = self._validate_X_y(X, y)
+            check_float32_range(X)
+            if not labelled.any():
+                raise ValueError(
+                    f"{type(self).__name__} needs labelled rows, but every row of y is marked "
+                    f"unlabelled ({self._unlabelled_marker}); label some rows."
+                )
+            targets = self._encode_targets(y[labelled])
+            seed, network_seed = np.random.SeedSequence(
+                seed_from_random_state(self.random_state)
+            ).generate_state(2)
+            autoencoder = self._pretrained(X, int(seed))
+            network = _EncoderWithHeadNetwork(
+                autoencoder=autoencoder,
+                head_layer_sizes=tuple(self.head_layer_sizes),
+                head_activation=self.head_activation,
+                n_outputs=self._n_outputs(),
+                supervised_loss=self._supervised_loss,
+                freeze_encoder=self.freeze_encoder,
+                warm_up_head=self.warm_up_head,
+                reconstruction_weight=self.reconstruction_weight,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                lr=self.lr,
+                optimizer=autoencoder.optimizer,
+                weight_decay=self.weight_decay,
+                validation_fraction=self.validation_fraction,
+                n_iter_no_change=self.n_iter_no_change,
+                tol=self.tol,
+                device=str(_engine.module_device(autoencoder.net_)),
+                random_state=int(network_seed),
+                verbose=self.verbose,
+            )
+            network.n_features_in_ = X.shape[1]
+            network._fit(X[np.flatnonzero(labelled)], targets)
+            self.estimator_ = autoencoder
+            self._network_ = network
+            for name in ("n_iter_", "loss_curve_", "validation_loss_curve_", "best_loss_"):
+                setattr(self, name, getattr(network, name))
+        except BaseException:
+            BaseAutoEncoder._clear_fitted(self)
+            raise
+        return self
+
+    # -- fitted parts -----------------------------------------------------------------
+    @property
+    def net_(self):
+        return self._network_.net_
+
+    @property
+    def module_(self) -> torch.nn.Module:
+        return self._network_.module_
+
+    @property
+    def encoder_(self) -> torch.nn.Module:
+        return self._network_.module_.autoencoder.encoder
+
+    def _raw(self, X) -> np.ndarray:
+        """The head's output on ``X`` after validation (batched, on the model's device)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
+        check_float32_range(X)
+        return self._network_.predict_raw(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class AutoEncoderClassifier(ClassifierMixin, _AutoEncoderHead):
+    """Classifier on a pretrained autoencoder's encoder (semi-supervised).
+
+    Training has two stages. First the autoencoder ``estimator`` is trained
+    to reconstruct *every* row of ``X``, labelled or not. Then a head (a
+    linear layer, or a small MLP) is put on its code, and encoder and head
+    are trained together on the labelled rows to minimise the cross-entropy
+    (``freeze_encoder=True`` trains the head alone). With few labels and
+    many unlabelled rows the pretrained code carries what the labels alone
+    cannot teach: on MNIST with 10 labels per class it beats logistic
+    regression on pixels or on PCA codes by a wide margin (see
+    ``benchmarks/bench_semi_supervised.py``).
+
+    Unlabelled rows are marked with the label ``-1``, as in
+    :class:`sklearn.semi_supervised.SelfTrainingClassifier`; they are used
+    for pretraining only and never become a class. (A string array ``y``
+    therefore has no unlabelled rows; use an object array to mix string
+    labels with ``-1``.)
+
+    Parameters
+    ----------
+{parameters}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels seen in ``y``, without the unlabelled marker ``-1``.
+
+{attributes}
+
+    See Also
+    --------
+    AutoEncoderRegressor : The same with a regression head.
+    sklearn.semi_supervised.SelfTrainingClassifier : Semi-supervised by pseudo-labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoEncoder, AutoEncoderClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = X / 16.0
+    >>> y_partial = np.full_like(y, -1)
+    >>> y_partial[:200] = y[:200]            # 200 labelled rows, the rest unlabelled
+    >>> clf = AutoEncoderClassifier(
+    ...     AutoEncoder(n_components=16, hidden_layer_sizes=(64,), max_epochs=10),
+    ...     max_epochs=30, random_state=0,
+    ... ).fit(X, y_partial)
+    >>> clf.classes_
+    array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    >>> clf.predict_proba(X[200:203]).shape
+    (3, 10)
+    >>> bool(clf.score(X[200:], y[200:]) > 0.7)
+    True
+    """
+
+    _supervised_loss = "cross_entropy"
+    _unlabelled_marker = "label -1"
+
+    def _validate_X_y(self, X, y):
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
+        if y.dtype.kind in "US":
+            labelled = np.ones(y.shape[0], dtype=bool)
+        else:
+            labelled = np.asarray(y != UNLABELLED, dtype=bool)
+        check_classification_targets(y[labelled])
+        return X, y, labelled
+
+    def _encode_targets(self, y) -> np.ndarray:
+        self.classes_ = np.unique(y)
+        if self.classes_.shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes among the labelled rows, but "
+                f"y has only one class: {self.classes_[0]!r}."
+            )
+        return np.searchsorted(self.classes_, y).astype(np.int64)
+
+    def _n_outputs(self) -> int:
+        return self.classes_.shape[0]
+
+    def predict_proba(self, X):
+        """Class probabilities (softmax of the head's output).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class in ``classes_``, in float64.
+        """
+        return softmax(self._raw(X).astype(np.float64), axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probability of each class in ``classes_``.
+        """
+        return log_softmax(self._raw(X).astype(np.float64), axis=1)
+
+    def predict(self, X):
+        """The most probable class of each row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        scores = self._raw(X)  # checks that the model is fitted first
+        return self.classes_[np.argmax(scores, axis=1)]
+
+
+class AutoEncoderRegressor(RegressorMixin, _AutoEncoderHead):
+    """Regressor on a pretrained autoencoder's encoder (semi-supervised).
+
+    As :class:`AutoEncoderClassifier`, with a regression head trained on
+    the squared error. The autoencoder is trained on every row of ``X``;
+    encoder and head are then trained on the rows whose target is known.
+    Unlabelled rows are marked with ``NaN`` targets (``-1`` is a valid
+    value for a regressor): a row whose targets are all ``NaN`` is
+    unlabelled. Targets are standardised for training (each output to zero
+    mean and unit variance over the labelled rows) and predictions are
+    mapped back, so the head trains on the same scale whatever the units.
+    ``y`` may have several columns (multi-output regression).
+
+    Parameters
+    ----------
+{parameters}
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets (columns of ``y``).
+
+{attributes}
+
+    See Also
+    --------
+    AutoEncoderClassifier : The same with a classification head.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoEncoder, AutoEncoderRegressor
+    >>> X, digit = load_digits(return_X_y=True)
+    >>> X = X / 16.0
+    >>> ink = X.mean(axis=1)                 # a target to learn: how much ink
+    >>> y = np.where(np.arange(len(X)) < 300, ink, np.nan)  # 300 known, the rest unlabelled
+    >>> reg = AutoEncoderRegressor(
+    ...     AutoEncoder(n_components=16, hidden_layer_sizes=(64,), max_epochs=10),
+    ...     max_epochs=30, random_state=0,
+    ... ).fit(X, y)
+    >>> reg.predict(X[300:303]).shape
+    (3,)
+    >>> bool(reg.score(X[300:], ink[300:]) > 0.8)
+    True
+    """
+
+    _supervised_loss = "squared_error"
+    _unlabelled_marker = "NaN targets"
+
+    def _validate_X_y(self, X, y):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32])
+        # NaN marks an unlabelled row, so y is checked for infinity only.
+        y = check_array(y, ensure_2d=False, dtype=np.float64, ensure_all_finite="allow-nan", input_name="y")
+        check_consistent_length(X, y)
+        if y.ndim > 2:
+            raise ValueError(f"y must have 1 or 2 dimensions, got shape {y.shape}.")
+        rows = y.reshape(y.shape[0], -1)
+        missing = np.isnan(rows)
+        partial = missing.any(axis=1) & ~missing.all(axis=1)
+        if partial.any():
+            raise ValueError(
+                f"{int(partial.sum())} rows of y have some targets NaN and others not; a row is "
+                "either labelled (no NaN) or unlabelled (all NaN)."
+            )
+        return X, y, ~missing.all(axis=1)
+
+    def _encode_targets(self, y) -> np.ndarray:
+        self._single_output_ = y.ndim == 1
+        rows = y.reshape(y.shape[0], -1)
+        self.n_outputs_ = rows.shape[1]
+        self._target_mean_ = rows.mean(axis=0)
+        scale = rows.std(axis=0)
+        self._target_scale_ = np.where(scale > 0, scale, 1.0)
+        return ((rows - self._target_mean_) / self._target_scale_).astype(np.float32)
+
+    def _n_outputs(self) -> int:
+        return self.n_outputs_
+
+    def predict(self, X):
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            In float64; one column per target, or a vector when ``y`` was one.
+        """
+        y = self._raw(X).astype(np.float64) * self._target_scale_ + self._target_mean_
+        return y[:, 0] if self._single_output_ else y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+for _cls in (AutoEncoderClassifier, AutoEncoderRegressor):
+    _cls.__doc__ = _cls.__doc__.replace("{parameters}", _SHARED_PARAMETERS_DOC).replace(
+        "{attributes}", _SHARED_ATTRIBUTES_DOC
+    )
+del _cls
