@@ -23,7 +23,7 @@ X_train, X_test = train_test_split(X, test_size=0.25, random_state=0)
 models = {
     "plain AE": AutoEncoder(n_components=8, hidden_layer_sizes=(64,), max_epochs=60,
                             random_state=0),
-    "contractive AE": ContractiveAutoEncoder(n_components=8, contractive_weight=1e-4,
+    "contractive AE": ContractiveAutoEncoder(n_components=8, contractive_weight=2e-4,
                                              hidden_layer_sizes=(64,), max_epochs=60,
                                              random_state=0),
 }
