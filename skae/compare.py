@@ -37,9 +37,21 @@ def default_methods(n_components: int, random_state=0, max_epochs=None) -> dict:
     Examples
     --------
     >>> from skae.compare import default_methods
-    >>> list(default_methods(8))
+    >>> list(default_methods(8))[:3]
     ['PCA', 'AutoEncoder', 'AutoEncoder (linear)']
+    >>> len(default_methods(8))  # and every variant
+    10
     """
+    from . import (
+        AdversarialAutoEncoder,
+        ContractiveAutoEncoder,
+        ConvAutoEncoder,
+        DenoisingAutoEncoder,
+        SparseAutoEncoder,
+        StackedAutoEncoder,
+        VariationalAutoEncoder,
+    )
+
     budget = {} if max_epochs is None else {"max_epochs": max_epochs}
     common = dict(n_components=n_components, random_state=random_state, **budget)
     return {
@@ -50,6 +62,13 @@ def default_methods(n_components: int, random_state=0, max_epochs=None) -> dict:
             hidden_layer_sizes=(), activation="identity", lr=1e-2, batch_size=1024,
             **{"max_epochs": 1000, "n_iter_no_change": 50, **common},
         ),
+        "DenoisingAutoEncoder": DenoisingAutoEncoder(**common),
+        "SparseAutoEncoder (L1)": SparseAutoEncoder(sparsity="l1", **common),
+        "ContractiveAutoEncoder": ContractiveAutoEncoder(**common),
+        "VariationalAutoEncoder": VariationalAutoEncoder(**common),
+        "AdversarialAutoEncoder": AdversarialAutoEncoder(**common),
+        "StackedAutoEncoder": StackedAutoEncoder(**common),
+        "ConvAutoEncoder": ConvAutoEncoder(**common),
     }
 
 
@@ -136,8 +155,10 @@ def run_comparison(
     >>> from skae.compare import run_comparison
     >>> X, y = load_digits(return_X_y=True)
     >>> results, _, _ = run_comparison(X[:300], y[:300], n_components=4, max_epochs=2)
-    >>> [r.name for r in results]
+    >>> [r.name for r in results][:3]
     ['PCA', 'AutoEncoder', 'AutoEncoder (linear)']
+    >>> all(r.test_mse > 0 for r in results)
+    True
     """
     X = np.asarray(X, dtype=np.float64)
     labelled = y is not None and _is_classification(y)

@@ -1,0 +1,168 @@
+"""ODDS outlier-detection benchmark with the protocol of PyOD's benchmark.
+
+For each dataset and seed ``i`` (as PyOD's ``notebooks/benchmark.py``): a
+60/40 split ``train_test_split(X, y, test_size=0.4, random_state=RandomState(i))``,
+z-scores fitted on the training part (PyOD's ``standardizer``), every
+detector fitted on the training part *with its outliers* (no labels) and
+scored on the test part; ROC-AUC and precision at rank n (n = number of test
+outliers, PyOD's ``precision_n_scores``) of the test scores.
+
+Detectors, side by side in the same run on the same splits:
+
+- ``skae``: ``AutoEncoderOutlierDetector(random_state=i)``, its default autoencoder
+  and score; ``skae-recon``: the plain reconstruction error of the same fitted
+  autoencoder (``reconstruction_error``, PyOD's score), so no extra training;
+- ``IForest``: ``sklearn.ensemble.IsolationForest(random_state=i)``;
+- ``PCA``: squared reconstruction error of ``sklearn.decomposition.PCA`` with
+  the default autoencoder's code size, ``ceil(sqrt(n_features))``;
+- ``PyOD-AE``: ``pyod.models.auto_encoder.AutoEncoder`` with its defaults
+  (skipped when PyOD is not installed).
+
+Run with one thread per process for comparable timings::
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_outliers.py --seeds 5
+
+``--datasets`` takes any of the ODDS files' names (e.g. the sets on which the
+default was chosen: annthyroid breastw glass ionosphere letter lympho
+mammography musk optdigits pendigits satimage-2 vertebral vowels).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.decomposition import PCA
+from sklearn.ensemble import IsolationForest
+from sklearn.metrics import precision_score, roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from skae import AutoEncoderOutlierDetector
+from skae.datasets import load_odds
+
+DATA = Path(os.environ.get("SKAE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DATASETS = ["arrhythmia", "cardio", "mnist", "pima", "satellite", "shuttle", "thyroid", "wbc"]
+
+
+def precision_at_n(y, scores) -> float:
+    """PyOD's ``precision_n_scores``: precision of the n highest scores, n = number of outliers."""
+    n = int(np.count_nonzero(y))
+    threshold = np.percentile(scores, 100 * (1 - n / len(y)))
+    return float(precision_score(y, (scores >= threshold).astype(int), zero_division=0))
+
+
+def skae_scores(X_train, X_test, seed):
+    detector = AutoEncoderOutlierDetector(random_state=seed).fit(X_train)
+    # The default (combined) score, and the plain reconstruction error of the same autoencoder.
+    return {
+        "skae": -detector.score_samples(X_test),
+        "skae-recon": detector.reconstruction_error(X_test),
+    }
+
+
+def iforest_scores(X_train, X_test, seed):
+    return -IsolationForest(random_state=seed).fit(X_train).score_samples(X_test)
+
+
+def pca_scores(X_train, X_test, seed):
+    k = min(max(1, math.ceil(math.sqrt(X_train.shape[1]))), *X_train.shape)
+    pca = PCA(n_components=k, random_state=seed).fit(X_train)
+    return np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2, axis=1)
+
+
+def pyod_scores(X_train, X_test, seed):
+    from pyod.models.auto_encoder import AutoEncoder as PyODAutoEncoder
+
+    detector = PyODAutoEncoder(random_state=seed, verbose=0, device="cpu")
+    return detector.fit(X_train).decision_function(X_test)
+
+
+def detectors():
+    found = {"skae": skae_scores, "IForest": iforest_scores, "PCA": pca_scores}
+    try:
+        import pyod  # noqa: F401
+    except ImportError:
+        print("PyOD is not installed: no PyOD-AE column (pip install pyod).")
+    else:
+        found["PyOD-AE"] = pyod_scores
+    return found
+
+
+def run(names, seeds):
+    methods = detectors()
+    columns = ["skae", "skae-recon", *[m for m in methods if m != "skae"]]
+    results = {}
+    for name in names:
+        X, y = load_odds(DATA / "odds" / f"{name}.mat")
+        rows = {c: {"roc": [], "prn": [], "time": []} for c in columns}
+        for seed in range(seeds):
+            X_train, X_test, _, y_test = train_test_split(
+                X, y, test_size=0.4, random_state=np.random.RandomState(seed)
+            )
+            scaler = StandardScaler().fit(X_train)  # PyOD's standardizer
+            X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+            for method, scores_of in methods.items():
+                start = time.perf_counter()
+                scores = scores_of(X_train, X_test, seed)
+                elapsed = time.perf_counter() - start
+                if not isinstance(scores, dict):
+                    scores = {method: scores}
+                for column, values in scores.items():
+                    rows[column]["time"].append(elapsed)
+                    rows[column]["roc"].append(roc_auc_score(y_test, values))
+                    rows[column]["prn"].append(precision_at_n(y_test, values))
+        results[name] = {c: {k: float(np.mean(v)) for k, v in r.items()} for c, r in rows.items()}
+        print(
+            f"{name:11s} {X.shape[0]:6d} x {X.shape[1]:3d}  "
+            + "  ".join(f"{c} {results[name][c]['roc']:.4f}" for c in columns),
+            flush=True,
+        )
+    return results, columns
+
+
+def table(results, methods, metric, best=max):
+    """A markdown table of ``metric``, the best detector of each row (and of the mean) in bold."""
+
+    def row(label, values):
+        top = best(values)
+        return f"| {label} | " + " | ".join(
+            f"**{v:.4f}**" if v == top else f"{v:.4f}" for v in values) + " |"
+
+    lines = ["| data | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
+    for name, figures in results.items():
+        lines.append(row(name, [figures[m][metric] for m in methods]))
+    means = [float(np.mean([f[m][metric] for f in results.values()])) for m in methods]
+    lines.append(row("mean", means))
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=DATASETS)
+    parser.add_argument("--seeds", type=int, default=5, help="number of random splits")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+    start = time.perf_counter()
+    results, methods = run(args.datasets, args.seeds)
+    elapsed = time.perf_counter() - start
+    print(f"\nROC-AUC, mean of {args.seeds} splits\n\n{table(results, methods, 'roc')}")
+    print(f"\nprecision @ n, mean of {args.seeds} splits\n\n{table(results, methods, 'prn')}")
+    seconds = table(results, methods, "time", best=min)
+    print(f"\nseconds per fit + score, mean of {args.seeds} splits\n\n{seconds}")
+    print(f"\ntotal {elapsed:.0f} s, torch {torch.__version__}, {torch.get_num_threads()} thread")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""AutoEncoderOutlierDetector: scikit-learn's outlier-detector contract and real detection."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.ensemble import IsolationForest
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skae import AutoEncoder, AutoEncoderOutlierDetector, DenoisingAutoEncoder
+
+FAST_AE = dict(max_epochs=5, batch_size=16, hidden_layer_sizes=(8,), random_state=0)
+
+
+# Scores come from a float32 network: a row's score can differ in its last float32 bit
+# with the number of rows it is computed with (BLAS kernels block differently).
+EXPECTED_FAILURES = {
+    "check_methods_subset_invariance": "float32 scores differ by ~1e-7 with the batch size"
+}
+
+
+@parametrize_with_checks(
+    [AutoEncoderOutlierDetector(AutoEncoder(**FAST_AE), random_state=0)],
+    expected_failed_checks=lambda est: EXPECTED_FAILURES,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def planted(n_inliers=600, n_outliers=30, seed=0):
+    """Inliers near a curved 2-d surface in 10-d, with features on very different
+    scales; outliers off the surface but inside the inliers' range feature by feature."""
+    rng = np.random.RandomState(seed)
+    t = rng.uniform(-1, 1, size=(n_inliers + n_outliers, 2))
+    mixing = np.random.RandomState(42).normal(size=(5, 10))  # the same surface for every seed
+    features = np.column_stack([t, np.sin(3 * t), t[:, :1] * t[:, 1:]])
+    X = features @ mixing + 0.05 * rng.normal(size=(len(t), 10))
+    y = np.zeros(len(t), dtype=int)
+    y[n_inliers:] = 1
+    # Outliers: each feature drawn independently from the inliers' own values.
+    inliers = X[:n_inliers]
+    X[n_inliers:] = inliers[rng.randint(n_inliers, size=(n_outliers, 10)), np.arange(10)]
+    scales = np.logspace(-3, 3, 10)
+    return X * scales, y
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = planted()
+    detector = AutoEncoderOutlierDetector(random_state=0).fit(X)
+    return detector, X, y
+
+
+def test_finds_planted_outliers_better_than_isolation_forest(fitted):
+    detector, X, y = fitted
+    X_test, y_test = planted(seed=1)
+    auc = roc_auc_score(y_test, -detector.score_samples(X_test))
+    forest = IsolationForest(random_state=0).fit(X)
+    forest_auc = roc_auc_score(y_test, -forest.score_samples(X_test))
+    assert auc > 0.99, auc
+    assert auc > forest_auc + 0.05, (auc, forest_auc)
+
+
+def test_scaling_is_what_makes_small_features_count(fitted):
+    # Features span six orders of magnitude: without scaling the error only sees the largest.
+    detector, X, y = fitted
+    X_test, y_test = planted(seed=1)
+    unscaled = AutoEncoderOutlierDetector(scaler=None, random_state=0).fit(X)
+    auc = roc_auc_score(y_test, -detector.score_samples(X_test))
+    auc_unscaled = roc_auc_score(y_test, -unscaled.score_samples(X_test))
+    assert auc > auc_unscaled + 0.1, (auc, auc_unscaled)
+
+
+def test_scores_are_consistent(fitted):
+    detector, X, _ = fitted
+    scores = detector.score_samples(X)
+    np.testing.assert_allclose(detector.decision_function(X), scores - detector.offset_)
+    np.testing.assert_allclose(detector.decision_scores_, -scores, rtol=1e-6)
+    assert detector.threshold_ == -detector.offset_
+    np.testing.assert_array_equal(detector.predict(X), np.where(scores < detector.offset_, -1, 1))
+    # With trim=0.1 the final fit is on the 90 % of rows that a first fit (trim=0) scores lowest.
+    first = AutoEncoderOutlierDetector(trim=0, random_state=0).fit(X).decision_scores_
+    keep = first <= np.quantile(first, 0.9)
+    assert keep.sum() == 567
+    # The combined score, recomputed from the default autoencoder on the standardised rows.
+    ae = detector.estimator_
+    Xs = (X - X[keep].mean(0)) / X[keep].std(0)
+    Z = ae.transform(Xs)
+    residuals = Xs - ae.inverse_transform(Z)
+    scale = np.sqrt(np.mean(residuals[keep] ** 2, axis=0))
+    centred = Z - Z[keep].mean(0)
+    precision = np.linalg.inv(np.atleast_2d(np.cov(Z[keep].T)))
+    mahalanobis = np.sum(centred @ precision * centred, axis=1)
+    combined = np.mean((residuals / scale) ** 2, axis=1) + mahalanobis / Z.shape[1]
+    np.testing.assert_allclose(-scores, combined, rtol=1e-3)
+    # Each part averages 1 over the rows of the final fit, so the score averages 2 there.
+    assert np.mean(-scores[keep]) == pytest.approx(2.0, rel=1e-2)
+    # reconstruction_error is the autoencoder's own error, whatever the score.
+    np.testing.assert_allclose(detector.reconstruction_error(X), -ae.score_samples(Xs), rtol=1e-4)
+
+
+def test_reconstruction_score_is_the_autoencoders_error():
+    X, y = planted()
+    detector = AutoEncoderOutlierDetector(
+        AutoEncoder(n_components=4, max_epochs=60, random_state=0), outlier_score="reconstruction"
+    ).fit(X)
+    np.testing.assert_array_equal(detector.score_samples(X), -detector.reconstruction_error(X))
+    assert not hasattr(detector, "residual_scale_")
+    assert roc_auc_score(y, detector.reconstruction_error(X)) > 0.99
+
+
+def test_any_scorer_with_reconstruction_but_combined_needs_an_autoencoder():
+    X, _ = planted()
+    forest = AutoEncoderOutlierDetector(
+        IsolationForest(random_state=0), outlier_score="reconstruction", trim=0
+    )
+    np.testing.assert_allclose(
+        forest.fit(X).score_samples(X),
+        IsolationForest(random_state=0).fit(forest.scaler_.transform(X)).score_samples(
+            forest.scaler_.transform(X)),
+    )
+    with pytest.raises(ValueError, match="outlier_score='reconstruction'"):
+        AutoEncoderOutlierDetector(IsolationForest()).fit(X)
+
+
+@pytest.mark.parametrize("contamination", [0.02, 0.1, 0.25])
+def test_contamination_sets_the_flagged_fraction(contamination):
+    X, _ = planted()
+    detector = AutoEncoderOutlierDetector(
+        AutoEncoder(**FAST_AE), contamination=contamination, random_state=0
+    )
+    labels = detector.fit_predict(X)
+    assert set(np.unique(labels)) == {-1, 1}
+    assert abs(np.mean(labels == -1) - contamination) <= 1 / len(X), np.mean(labels == -1)
+    np.testing.assert_array_equal(labels, detector.predict(X))
+
+
+def test_auto_contamination_is_the_boxplot_fence(fitted):
+    detector, X, y = fitted
+    errors = detector.decision_scores_
+    q1, q3 = np.percentile(errors, [25, 75])
+    assert detector.threshold_ == pytest.approx(q3 + 1.5 * (q3 - q1))
+    flagged = detector.predict(X) == -1
+    # The planted outliers (5 % of the rows) are flagged, and few inliers with them.
+    assert flagged[y == 1].mean() > 0.9, flagged[y == 1].mean()
+    assert flagged[y == 0].mean() < 0.1, flagged[y == 0].mean()
+
+
+def test_grid_search_tunes_the_code_size():
+    X, y = planted()
+    inlier = (y == 0).astype(int)  # roc_auc on decision_function: inliers are the positive class
+    search = GridSearchCV(
+        AutoEncoderOutlierDetector(AutoEncoder(max_epochs=40, random_state=0), random_state=0),
+        {"estimator__n_components": [1, 4]},
+        scoring="roc_auc",
+        cv=StratifiedKFold(2, shuffle=True, random_state=0),
+    ).fit(X, inlier)
+    scores = search.cv_results_["mean_test_score"]
+    assert search.best_params_ == {"estimator__n_components": 4}, scores
+    assert scores[1] > 0.9 and scores[1] > scores[0], scores
+
+
+def test_estimator_is_cloned_not_fitted():
+    X, _ = planted(n_inliers=100, n_outliers=5)
+    ae = AutoEncoder(**FAST_AE)
+    detector = AutoEncoderOutlierDetector(ae, random_state=3).fit(X)
+    assert not hasattr(ae, "net_")
+    assert detector.estimator_ is not ae
+    assert detector.estimator_.random_state == 3 and ae.random_state == 0
+    assert isinstance(AutoEncoderOutlierDetector(DenoisingAutoEncoder(**FAST_AE)).fit(X).estimator_,
+                      DenoisingAutoEncoder)
+
+
+def test_default_autoencoder_follows_the_feature_count():
+    X, _ = planted(n_inliers=100, n_outliers=5)
+    ae = AutoEncoderOutlierDetector(random_state=0).fit(X[:, :9]).estimator_
+    assert (ae.n_components, ae.hidden_layer_sizes, ae.activation) == (3, (64, 32), "relu")
+
+
+def test_rows_outside_the_training_range_score_as_outliers(fitted):
+    detector, X, _ = fitted
+    far = X[:20] + 10 * X.std(0)  # shifted well beyond the training range in every feature
+    assert (detector.predict(far) == -1).all()
+    assert detector.score_samples(far).max() < detector.score_samples(X).min()
+
+
+def test_minmax_scaler_and_bce():
+    X, y = planted()
+
+    def auc(loss):
+        detector = AutoEncoderOutlierDetector(
+            AutoEncoder(loss=loss, n_components=4, max_epochs=60, random_state=0), scaler="minmax"
+        ).fit(X)
+        return roc_auc_score(y, detector.reconstruction_error(X))
+
+    # bce works on [0, 1]-scaled rows, but its per-row error carries each row's own
+    # entropy, which blurs the ranking of continuous data: mse is the better score.
+    mse, bce = auc("mse"), auc("bce")
+    assert mse > 0.99 and 0.7 < bce < mse, (mse, bce)
+    with pytest.raises(ValueError, match="scaler='minmax'"):
+        AutoEncoderOutlierDetector(AutoEncoder(loss="bce"), scaler="standard").fit(X)
+
+
+def test_failed_fit_leaves_nothing_fitted(fitted):
+    detector = clone(fitted[0]).set_params(estimator=AutoEncoder(loss="bce"))
+    detector.offset_ = 1.0
+    with pytest.raises(ValueError):
+        detector.fit(fitted[1])
+    assert not hasattr(detector, "offset_")
+
+
+def test_feature_count_is_checked(fitted):
+    detector, X, _ = fitted
+    with pytest.raises(ValueError, match="features"):
+        detector.predict(X[:, :3])
+
+
+def test_pickle_round_trip(fitted):
+    detector, X, _ = fitted
+    restored = pickle.loads(pickle.dumps(detector))
+    np.testing.assert_array_equal(restored.score_samples(X), detector.score_samples(X))
+    assert restored.offset_ == detector.offset_
+
+
+@pytest.mark.parametrize("trim", [0.5, -0.1])
+def test_trim_is_validated(trim):
+    with pytest.raises(ValueError, match="'trim' parameter"):
+        AutoEncoderOutlierDetector(trim=trim).fit(planted()[0])
