@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import inspect
 
-_POSITIONAL = ("n_components",)
+_POSITIONAL = ("n_components", "n_bits")
 
 
 def make_init(defaults: dict, qualname: str):
