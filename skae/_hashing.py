@@ -136,8 +136,8 @@ class HashingAutoEncoder(BaseAutoEncoder):
         "n_bits": [Interval(Integral, 1, None, closed="left")],
         "code_noise": [Interval(Real, 0, None, closed="left")],
     }
-    # n_bits replaces the base's n_components in the signature. It is keyword-only:
-    # skae._params makes only n_components positional.
+    # n_bits replaces the base's n_components in the signature (positional, like
+    # n_components elsewhere: see skae._params._POSITIONAL).
     __init__ = make_init(
         {
             **_defaults,
