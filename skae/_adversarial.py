@@ -5,7 +5,7 @@ from numbers import Real
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseAutoEncoder
+from ._base import BaseAutoEncoder, check_layer_sizes
 from ._generative_modules import PRIORS, AdversarialModule
 from ._losses import adversarial_losses
 from ._modules import mlp
@@ -104,9 +104,4 @@ class AdversarialAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
 
     def _check_params(self, X=None) -> None:
         super()._check_params(X)
-        sizes = list(self.discriminator_hidden_layer_sizes)
-        if not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes):
-            raise ValueError(
-                "discriminator_hidden_layer_sizes must be positive integers, got "
-                f"{self.discriminator_hidden_layer_sizes!r}."
-            )
+        check_layer_sizes("discriminator_hidden_layer_sizes", self.discriminator_hidden_layer_sizes)

@@ -156,6 +156,32 @@ FITTED_ATTRIBUTES_DOC = """\
         Names of features seen during ``fit``, when ``X`` has string column names."""
 
 
+def all_positive_ints(values) -> bool:
+    """Whether every item of ``values`` is a positive integer (booleans are not)."""
+    return all(isinstance(v, Integral) and not isinstance(v, bool) and v > 0 for v in values)
+
+
+def check_layer_sizes(name: str, sizes) -> None:
+    """Refuse layer widths that are not positive integers."""
+    if not all_positive_ints(list(sizes)):
+        raise ValueError(f"{name} must be positive integers, got {sizes!r}.")
+
+
+def check_module_class(name: str, value) -> None:
+    """Refuse a class given for an activation that is not a ``torch.nn.Module``."""
+    if isinstance(value, type) and not issubclass(value, torch.nn.Module):
+        raise TypeError(
+            f"{name}={value.__name__} is not a torch.nn.Module subclass; pass a name "
+            f"such as 'relu' or a module class such as torch.nn.ReLU."
+        )
+
+
+def clear_fitted(estimator) -> None:
+    """Delete every fitted attribute, so that a failed fit leaves nothing half-fitted."""
+    for name in [k for k in vars(estimator) if k.endswith("_") and not k.startswith("__")]:
+        delattr(estimator, name)
+
+
 class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of skae's autoencoders; not for direct use."""
 
@@ -274,18 +300,9 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _check_params(self, X=None) -> None:
         """Checks that need more than one parameter, or the data (when given)."""
-        sizes = list(self.hidden_layer_sizes)
-        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}."
-            )
+        check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
         for name in ("activation", "output_activation"):
-            value = getattr(self, name)
-            if isinstance(value, type) and not issubclass(value, torch.nn.Module):
-                raise TypeError(
-                    f"{name}={value.__name__} is not a torch.nn.Module subclass; pass a name "
-                    f"such as 'relu' or a module class such as torch.nn.ReLU."
-                )
+            check_module_class(name, getattr(self, name))
         for term in self.penalties or []:
             if not callable(term):
                 raise TypeError(
@@ -337,13 +354,9 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self._check_params(X)
             self._fit(X)
         except BaseException:
-            self._clear_fitted()
+            clear_fitted(self)
             raise
         return self
-
-    def _clear_fitted(self) -> None:
-        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
-            delattr(self, name)
 
     def _split(self, n_samples: int, seed: int):
         fraction = self.validation_fraction or 0.0

@@ -8,7 +8,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import TRAINING_PARAMETERS_DOC, BaseAutoEncoder
+from ._base import TRAINING_PARAMETERS_DOC, BaseAutoEncoder, all_positive_ints
 from ._conv_modules import conv_autoencoder
 
 
@@ -115,10 +115,7 @@ class ConvAutoEncoder(BaseAutoEncoder):
             )
         if self.image_shape is not None:
             shape = list(self.image_shape)
-            valid = all(
-                isinstance(v, Integral) and not isinstance(v, bool) and v > 0 for v in shape
-            )
-            if len(shape) not in (2, 3) or not valid:
+            if len(shape) not in (2, 3) or not all_positive_ints(shape):
                 raise ValueError(
                     "image_shape must be (channels, height, width) or (height, width) with "
                     f"positive integers, got {self.image_shape!r}."

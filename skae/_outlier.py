@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoEncoder
+from ._base import clear_fitted
 
 _SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler}
 
@@ -289,8 +290,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             self.decision_scores_ = scores
             self.offset_ = -self._threshold(scores)
         except BaseException:
-            for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
-                delattr(self, name)
+            clear_fitted(self)
             raise
         return self
 
@@ -306,17 +306,19 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         estimator.fit(Xs)
         self.estimator_ = estimator
         self.scaler_ = scaler
-        if self.outlier_score == "combined":
-            self._fit_combined(Xs)
-        return self._outlier_score(Xs)
+        if self.outlier_score == "reconstruction":
+            return self._outlier_score(Xs)
+        # One pass through the autoencoder serves both the statistics and the scores.
+        codes, residuals = self._residuals(Xs)
+        self._fit_combined(codes, residuals)
+        return self._combined_score(codes, residuals)
 
     def _residuals(self, Xs):
         codes = np.asarray(self.estimator_.transform(Xs), dtype=np.float64)
         return codes, Xs - np.asarray(self.estimator_.inverse_transform(codes), dtype=np.float64)
 
-    def _fit_combined(self, Xs) -> None:
+    def _fit_combined(self, codes, residuals) -> None:
         """Residual scale per feature and the distribution of the codes, on the training rows."""
-        codes, residuals = self._residuals(Xs)
         scale = np.sqrt(np.mean(residuals**2, axis=0))
         # A feature reconstructed (almost) exactly must not turn tiny deviations into huge scores.
         self.residual_scale_ = np.maximum(scale, max(1e-2 * float(scale.mean()), 1e-12))
@@ -324,15 +326,17 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         covariance = np.atleast_2d(np.cov(codes, rowvar=False))
         self.code_precision_ = np.linalg.pinv(covariance, hermitian=True)
 
-    def _outlier_score(self, Xs) -> np.ndarray:
-        """Higher is more abnormal: the combined score, or the autoencoder's own error."""
-        if self.outlier_score == "reconstruction":
-            return -np.asarray(self.estimator_.score_samples(Xs), dtype=np.float64)
-        codes, residuals = self._residuals(Xs)
+    def _combined_score(self, codes, residuals) -> np.ndarray:
         off_surface = np.mean((residuals / self.residual_scale_) ** 2, axis=1)
         centred = codes - self.code_mean_
         on_surface = np.einsum("ij,jk,ik->i", centred, self.code_precision_, centred)
         return off_surface + on_surface / codes.shape[1]
+
+    def _outlier_score(self, Xs) -> np.ndarray:
+        """Higher is more abnormal: the combined score, or the autoencoder's own error."""
+        if self.outlier_score == "reconstruction":
+            return -np.asarray(self.estimator_.score_samples(Xs), dtype=np.float64)
+        return self._combined_score(*self._residuals(Xs))
 
     def _threshold(self, errors: np.ndarray) -> float:
         if self.contamination == "auto":

@@ -22,7 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoEncoder
-from ._base import BaseAutoEncoder
+from ._base import BaseAutoEncoder, check_layer_sizes, check_module_class, clear_fitted
 from ._data import check_float32_range
 from . import _engine
 from ._heads import SUPERVISED_LOSSES, EncoderWithHead, SupervisedObjective
@@ -271,16 +271,8 @@ class _AutoEncoderHead(BaseEstimator):
 
     # -- fitting ----------------------------------------------------------------------
     def _check_head_params(self) -> None:
-        sizes = list(self.head_layer_sizes)
-        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
-            raise ValueError(
-                f"head_layer_sizes must be positive integers, got {self.head_layer_sizes!r}."
-            )
-        if isinstance(self.head_activation, type) and not issubclass(self.head_activation, torch.nn.Module):
-            raise TypeError(
-                f"head_activation={self.head_activation.__name__} is not a torch.nn.Module "
-                "subclass; pass a name such as 'relu' or a module class such as torch.nn.ReLU."
-            )
+        check_layer_sizes("head_layer_sizes", self.head_layer_sizes)
+        check_module_class("head_activation", self.head_activation)
 
     def _pretrained(self, X, seed: int) -> BaseAutoEncoder:
         """The fitted autoencoder: ``estimator`` cloned and fitted on ``X``, or the frozen one."""
@@ -363,7 +355,7 @@ class _AutoEncoderHead(BaseEstimator):
             for name in ("n_iter_", "loss_curve_", "validation_loss_curve_", "best_loss_"):
                 setattr(self, name, getattr(network, name))
         except BaseException:
-            BaseAutoEncoder._clear_fitted(self)
+            clear_fitted(self)
             raise
         return self
 
