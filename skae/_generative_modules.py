@@ -18,6 +18,28 @@ def draw_prior(kind: str, n: int, dim: int, generator, device) -> torch.Tensor:
     return torch.rand(shape, generator=generator, device=device) * 2 - 1
 
 
+class PriorModule(AutoEncoderModule):
+    """An autoencoder module with a prior over its ``n_components``-dimensional code.
+
+    It draws from a local generator, given by :meth:`set_generator`, during
+    training; :meth:`sample_prior` draws from the generator it is given.
+    """
+
+    def __init__(self, encoder, decoder, n_components: int, prior: str, noise=None):
+        super().__init__(encoder, decoder, noise=noise)
+        self.n_components = n_components
+        self.prior = prior
+        self.generator: torch.Generator | None = None
+
+    def set_generator(self, generator: torch.Generator) -> "PriorModule":
+        self.generator = generator
+        return self
+
+    def sample_prior(self, n: int, generator) -> torch.Tensor:
+        device = next(self.parameters()).device
+        return draw_prior(self.prior, n, self.n_components, generator, device)
+
+
 class DecoderVariance(nn.Module):
     """The Gaussian decoder's variance, shared by all features, set to its optimum.
 
@@ -45,25 +67,19 @@ class DecoderVariance(nn.Module):
         return log_var
 
 
-class VariationalModule(AutoEncoderModule):
+class VariationalModule(PriorModule):
     """Gaussian encoder with the reparameterisation trick, Gaussian or Bernoulli decoder.
 
     The encoder outputs ``2 * n_components`` values: the posterior mean and
-    log-variance. ``forward`` samples the code in training mode (or when
-    given a generator) and uses the mean otherwise. A Bernoulli decoder
+    log-variance. ``forward`` samples the code in training mode (or from the
+    ``eps`` it is given) and uses the mean otherwise. A Bernoulli decoder
     outputs logits, turned into probabilities by :meth:`decode`.
     """
 
     def __init__(self, encoder, decoder, n_components: int, bernoulli: bool, noise=None):
-        super().__init__(encoder, decoder, noise=noise)
-        self.n_components = n_components
+        super().__init__(encoder, decoder, n_components, "gaussian", noise=noise)
         self.bernoulli = bernoulli
         self.decoder_variance = None if bernoulli else DecoderVariance()
-        self.generator: torch.Generator | None = None
-
-    def set_generator(self, generator: torch.Generator) -> "VariationalModule":
-        self.generator = generator
-        return self
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mean, log_var = self.encoder(x).chunk(2, dim=1)
@@ -75,10 +91,6 @@ class VariationalModule(AutoEncoderModule):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         out = self.decoder(z)
         return torch.sigmoid(out) if self.bernoulli else out
-
-    def sample_prior(self, n: int, generator) -> torch.Tensor:
-        device = next(self.parameters()).device
-        return draw_prior("gaussian", n, self.n_components, generator, device)
 
     def forward(self, x: torch.Tensor, eps: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Encode, draw a code and decode.
@@ -100,7 +112,7 @@ class VariationalModule(AutoEncoderModule):
         return result
 
 
-class AdversarialModule(AutoEncoderModule):
+class AdversarialModule(PriorModule):
     """An autoencoder plus a discriminator that tells its codes from prior draws.
 
     In training mode ``forward`` also returns ``"prior"``: as many prior
@@ -108,19 +120,8 @@ class AdversarialModule(AutoEncoderModule):
     """
 
     def __init__(self, encoder, decoder, discriminator, n_components: int, prior: str, noise=None):
-        super().__init__(encoder, decoder, noise=noise)
+        super().__init__(encoder, decoder, n_components, prior, noise=noise)
         self.discriminator = discriminator
-        self.n_components = n_components
-        self.prior = prior
-        self.generator: torch.Generator | None = None
-
-    def set_generator(self, generator: torch.Generator) -> "AdversarialModule":
-        self.generator = generator
-        return self
-
-    def sample_prior(self, n: int, generator) -> torch.Tensor:
-        device = next(self.parameters()).device
-        return draw_prior(self.prior, n, self.n_components, generator, device)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         result = super().forward(x)

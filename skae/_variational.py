@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval
 
+from . import _engine
 from ._base import BaseAutoEncoder
 from ._generative_modules import VariationalModule
 from ._losses import VariationalObjective, negative_elbo
@@ -100,7 +101,7 @@ class VariationalAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
     def _reconstruction_error(self, X) -> np.ndarray:
         # The same fixed draws for every row keep each row's estimate independent of
         # the other rows and of their order (as scikit-learn requires of score_samples).
-        device = next(self.module_.parameters()).device
+        device = _engine.module_device(self.net_)
         draws = torch.randn(
             (_ELBO_DRAWS, self.n_components), generator=make_generator(0, device), device=device
         )
