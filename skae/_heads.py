@@ -11,6 +11,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._losses import mse_per_sample
+
 
 def cross_entropy_per_sample(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Cross-entropy of each row's logits against its class index.
@@ -35,28 +37,8 @@ def cross_entropy_per_sample(logits: torch.Tensor, target: torch.Tensor) -> torc
     return F.cross_entropy(logits, target, reduction="none")
 
 
-def squared_error_per_sample(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Squared error of each row, averaged over its outputs.
-
-    Parameters
-    ----------
-    prediction, target : Tensor of shape (n_samples, n_outputs)
-
-    Returns
-    -------
-    loss : Tensor of shape (n_samples,)
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skae._heads import squared_error_per_sample
-    >>> squared_error_per_sample(torch.tensor([[1.0, 3.0]]), torch.tensor([[0.0, 0.0]]))
-    tensor([5.])
-    """
-    return (prediction - target).pow(2).mean(dim=1)
-
-
-SUPERVISED_LOSSES = {"cross_entropy": cross_entropy_per_sample, "squared_error": squared_error_per_sample}
+# Regression uses the same per-row mean squared error as reconstruction.
+SUPERVISED_LOSSES = {"cross_entropy": cross_entropy_per_sample, "squared_error": mse_per_sample}
 
 
 class EncoderWithHead(nn.Module):
