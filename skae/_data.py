@@ -85,6 +85,8 @@ def to_tensor(X, device: torch.device) -> torch.Tensor:
 class InMemoryData:
     """Rows of ``X`` held once for training: on the device, or as host CSR.
 
+    ``X`` may also be a tensor, which stays where it is if it is on ``device``.
+
     ``y``, when given, is the training target of each row (a supervised
     head's labels or values) and moves to the device too; without it the
     target of each row is the row itself, as an autoencoder needs.
@@ -93,7 +95,10 @@ class InMemoryData:
     def __init__(self, X, device: torch.device, y=None):
         self.device = device
         self.sparse = sp.issparse(X)
-        self.X = X.tocsr() if self.sparse else to_tensor(X, device)
+        if isinstance(X, torch.Tensor):  # computed on the device already (e.g. hidden values)
+            self.X = X.to(device=device, dtype=torch.float32)
+        else:
+            self.X = X.tocsr() if self.sparse else to_tensor(X, device)
         self.y = None if y is None else torch.as_tensor(np.asarray(y)).to(device)
 
     def __len__(self) -> int:

@@ -36,7 +36,7 @@ def _encoded(stage: nn.Module, data: InMemoryData | None) -> InMemoryData | None
     stage.eval()
     with torch.no_grad():
         out = torch.cat([stage(xb) for xb, _ in data.batches(4096)])
-    return InMemoryData(out.cpu().numpy(), data.device)
+    return InMemoryData(out, data.device)
 
 
 class StackedAutoEncoder(BaseAutoEncoder):
