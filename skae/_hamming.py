@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral
 
 import numpy as np
+from joblib import effective_n_jobs
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -435,13 +436,8 @@ class HammingIndex(BaseEstimator):
         return pack_bits(bits)
 
     def _n_jobs(self) -> int:
-        import os
-
-        if self.n_jobs is None:
-            return 1
-        if self.n_jobs < 0:
-            return max(1, (os.cpu_count() or 1) + 1 + self.n_jobs)
-        return max(1, self.n_jobs)
+        # joblib's reading of n_jobs (-1: every core); None and 0 mean one thread here.
+        return effective_n_jobs(self.n_jobs or 1)
 
     def _index(self):
         if getattr(self, "_faiss_index", None) is None:
