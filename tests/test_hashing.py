@@ -11,7 +11,6 @@ from sklearn.decomposition import PCA
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skae import HammingIndex, HashingAutoEncoder, pack_bits, unpack_bits
 from skae._hashing import BinaryCode
@@ -245,9 +244,3 @@ def test_sparse_tfidf_documents_hash_by_topic():
     assert precision > 0.9, precision  # chance is about 0.25
 
 
-@parametrize_with_checks(
-    [HammingIndex(HashingAutoEncoder(n_bits=8, hidden_layer_sizes=(8,), max_epochs=3,
-                                     batch_size=16, random_state=0), n_neighbors=2)]
-)
-def test_index_is_a_scikit_learn_estimator(estimator, check):
-    check(estimator)
