@@ -15,7 +15,6 @@ worst be refused; every problem is reported as :class:`ModelFileError`.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 import numbers

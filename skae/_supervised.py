@@ -25,7 +25,7 @@ from ._autoencoder import AutoEncoder
 from ._base import BaseAutoEncoder, check_layer_sizes, check_module_class, clear_fitted
 from ._data import check_float32_range
 from . import _engine
-from ._heads import SUPERVISED_LOSSES, EncoderWithHead, SupervisedObjective
+from ._heads import EncoderWithHead, SupervisedObjective
 from ._modules import ACTIVATIONS, mlp
 from ._random import seed_from_random_state
 

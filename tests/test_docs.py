@@ -2,7 +2,6 @@
 and every gallery example runs and saves its figures."""
 
 import inspect
-import os
 import runpy
 from pathlib import Path
 
