@@ -5,9 +5,14 @@ import skae
 FAST = dict(max_epochs=5, batch_size=16, hidden_layer_sizes=(8,), random_state=0)
 
 
+def small_autoencoders():
+    """One instance of each registered autoencoder (the transformers skae.save stores)."""
+    return [cls(**FAST) for cls in skae.all_estimators().values()]
+
+
 def small_estimators():
     """One instance of each public estimator, fast enough for the common checks."""
-    autoencoders = [cls(**FAST) for cls in skae.all_estimators().values()]
+    autoencoders = small_autoencoders()
     tiny = skae.AutoEncoder(n_components=4, hidden_layer_sizes=(8,), max_epochs=5, batch_size=16)
     # A linear head: with a hidden layer too, float32 inference of one row alone and of
     # the same row in a batch differ by ~1e-6 relative (BLAS kernels), beyond the 1e-7

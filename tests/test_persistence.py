@@ -17,7 +17,7 @@ from safetensors.numpy import save as save_arrays
 from torch import nn
 
 import skae
-from estimators import small_estimators
+from estimators import small_autoencoders
 from skae import AutoEncoder, ModelFileError
 
 SMALL = dict(n_components=3, hidden_layer_sizes=(16,), max_epochs=3, random_state=0)
@@ -260,7 +260,7 @@ def test_fuzz_config_values(data, model_bytes, tmp_path):
 
 
 # -- every estimator, by construction -----------------------------------------------------
-@pytest.mark.parametrize("estimator", small_estimators(), ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("estimator", small_autoencoders(), ids=lambda e: type(e).__name__)
 def test_every_estimator_persists(estimator, digits, tmp_path):
     X = digits[0][:300]
     fitted = estimator.fit(X)
