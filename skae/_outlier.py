@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
-from numbers import Real
+import warnings
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -72,15 +76,20 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     :math:`x` with code :math:`z` and reconstruction :math:`\\hat{x}` is
 
     .. math:: \\frac{1}{d}\\sum_{j=1}^{d} \\frac{(x_j - \\hat{x}_j)^2}{s_j^2}
-              \\;+\\; \\frac{1}{k}(z - \\mu)^\\top \\Sigma^{+} (z - \\mu)
+              \\;-\\; \\frac{2}{k}\\log p(z) \\;+\\; c
 
     with :math:`s_j` the root mean squared residual of feature :math:`j` on
-    the training rows and :math:`\\mu, \\Sigma` the mean and covariance of
-    the training codes: the reconstruction error in units of each feature's
-    usual error, plus the Mahalanobis distance of the code, each about 1 on
-    typical training rows (a Gaussian negative log-likelihood of residual and
-    code, up to constants). ``outlier_score="reconstruction"`` uses the
-    autoencoder's own error alone.
+    the training rows, :math:`p` a mixture of ``code_components`` Gaussians
+    fitted to the (standardised) training codes, and :math:`c` the constant
+    that makes the code term average 1 on the training rows: the
+    reconstruction error in units of each feature's usual error, plus how
+    improbable the code is, each about 1 on typical training rows (a Gaussian
+    negative log-likelihood of residual and code, up to constants; with one
+    component, the default, the code term is the Mahalanobis distance of the
+    code over :math:`k`). More components let the normal rows form several
+    clusters in the code space, as in DAGMM (Zong et al. 2018), where a
+    single Gaussian would count the gap between them as normal.
+    ``outlier_score="reconstruction"`` uses the autoencoder's own error alone.
 
     The input is scaled before the autoencoder sees it (``scaler``,
     standardisation by default, as PyOD does), so that every feature counts
@@ -114,6 +123,17 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         ``transform`` and ``inverse_transform``), or the autoencoder's own
         reconstruction error (its ``score_samples``), which is PyOD's score.
 
+    code_components : int, default=1
+        Number of Gaussian components of the density of the codes in the
+        combined score (at most the number of training rows); ``1`` is the
+        Mahalanobis distance of the code. More components suit normal data
+        made of separate clusters; but a mixture can also give a cluster of
+        outliers among the training rows a component of its own, and so
+        score them as normal, which is why the default is one. With
+        ``trim > 0`` the first fit, which picks the rows to leave out, uses
+        one Gaussian whatever this is. Unused with
+        ``outlier_score="reconstruction"``.
+
     contamination : "auto" or float, default="auto"
         Expected fraction of outliers, which sets the threshold of
         :meth:`predict` (``offset_``) on the training rows' scores. With a
@@ -135,8 +155,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         (``offset_``) is set on the scores of all the training rows.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the autoencoder: when not ``None`` it replaces the
-        ``random_state`` of ``estimator``.
+        Seeds the autoencoder (when not ``None`` it replaces the
+        ``random_state`` of ``estimator``) and the mixture of the codes.
 
     Attributes
     ----------
@@ -163,12 +183,18 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         final fit (floored at 1 % of their mean); only with
         ``outlier_score="combined"``.
 
-    code_mean_ : ndarray of shape (n_components,)
-        Mean code of the rows of the final fit (all training rows but the
-        ``trim`` fraction); only with ``outlier_score="combined"``.
+    code_scaler_ : StandardScaler
+        Standardisation of the codes of the rows of the final fit (all
+        training rows but the ``trim`` fraction), applied before the
+        mixture; only with ``outlier_score="combined"``.
 
-    code_precision_ : ndarray of shape (n_components, n_components)
-        Pseudo-inverse of the covariance of the training codes; only with
+    code_density_ : GaussianMixture
+        The mixture of Gaussians fitted to those standardised codes; only
+        with ``outlier_score="combined"``.
+
+    code_offset_ : float
+        The constant subtracted from :math:`-\\frac{2}{k}\\log p(z)` so
+        that the code term averages 1 over those rows; only with
         ``outlier_score="combined"``.
 
     n_features_in_ : int
@@ -210,6 +236,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         "estimator": [HasMethods(["fit", "score_samples"]), None],
         "scaler": [StrOptions(set(_SCALERS)), HasMethods(["fit", "transform"]), None],
         "outlier_score": [StrOptions({"combined", "reconstruction"})],
+        "code_components": [Interval(Integral, 1, None, closed="left")],
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
         "trim": [Interval(Real, 0, 0.5, closed="left")],
         "random_state": ["random_state"],
@@ -221,6 +248,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         *,
         scaler="standard",
         outlier_score="combined",
+        code_components=1,
         contamination="auto",
         trim=0.1,
         random_state=None,
@@ -228,6 +256,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         self.estimator = estimator
         self.scaler = scaler
         self.outlier_score = outlier_score
+        self.code_components = code_components
         self.contamination = contamination
         self.trim = trim
         self.random_state = random_state
@@ -282,10 +311,12 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         try:
             self._validate_params()
             X = validate_data(self, X, dtype=[np.float64, np.float32])
-            scores = self._fit_once(X)
+            random_state = check_random_state(self.random_state)
+            # One Gaussian for the codes until the trim: see code_components in the docstring.
+            scores = self._fit_once(X, random_state, 1 if self.trim > 0 else self.code_components)
             if self.trim > 0:
                 keep = scores <= np.quantile(scores, 1.0 - self.trim)
-                self._fit_once(X[keep])
+                self._fit_once(X[keep], random_state, self.code_components)
                 scores = -self.score_samples(X)
             self.decision_scores_ = scores
             self.offset_ = -self._threshold(scores)
@@ -294,7 +325,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             raise
         return self
 
-    def _fit_once(self, X) -> np.ndarray:
+    def _fit_once(self, X, random_state, code_components) -> np.ndarray:
         """Fit scaler, autoencoder and score statistics on ``X``; return its outlier scores."""
         estimator = self._make_estimator(X.shape[1])
         self._check_estimator(estimator)
@@ -310,27 +341,48 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             return self._outlier_score(Xs)
         # One pass through the autoencoder serves both the statistics and the scores.
         codes, residuals = self._residuals(Xs)
-        self._fit_combined(codes, residuals)
-        return self._combined_score(codes, residuals)
+        code_scores = self._fit_combined(codes, residuals, random_state, code_components)
+        return self._off_surface(residuals) + code_scores
 
     def _residuals(self, Xs):
         codes = np.asarray(self.estimator_.transform(Xs), dtype=np.float64)
         return codes, Xs - np.asarray(self.estimator_.inverse_transform(codes), dtype=np.float64)
 
-    def _fit_combined(self, codes, residuals) -> None:
-        """Residual scale per feature and the distribution of the codes, on the training rows."""
+    def _fit_combined(self, codes, residuals, random_state, code_components) -> np.ndarray:
+        """Fit the residual scale and the density of the codes; return the training code terms."""
         scale = np.sqrt(np.mean(residuals**2, axis=0))
         # A feature reconstructed (almost) exactly must not turn tiny deviations into huge scores.
         self.residual_scale_ = np.maximum(scale, max(1e-2 * float(scale.mean()), 1e-12))
-        self.code_mean_ = codes.mean(axis=0)
-        covariance = np.atleast_2d(np.cov(codes, rowvar=False))
-        self.code_precision_ = np.linalg.pinv(covariance, hermitian=True)
+        # Standardised codes make the mixture's covariance floor (reg_covar) relative to their spread.
+        self.code_scaler_ = StandardScaler().fit(codes)
+        density = GaussianMixture(
+            n_components=min(code_components, len(codes)),
+            covariance_type="full",
+            reg_covar=1e-4,
+            random_state=random_state,
+        )
+        with warnings.catch_warnings():
+            # An EM run that stops at max_iter still gives a usable density; users can't act on it.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            density.fit(self.code_scaler_.transform(codes))
+        self.code_density_ = density
+        code_scores = self._code_surprise(codes)
+        self.code_offset_ = float(code_scores.mean()) - 1.0
+        return code_scores - self.code_offset_
+
+    def _off_surface(self, residuals) -> np.ndarray:
+        return np.mean((residuals / self.residual_scale_) ** 2, axis=1)
+
+    def _code_surprise(self, codes) -> np.ndarray:
+        """-2/k log p(z): the Mahalanobis distance over k, plus a constant, for one Gaussian."""
+        log_density = self.code_density_.score_samples(self.code_scaler_.transform(codes))
+        return -2.0 / codes.shape[1] * log_density
+
+    def _on_surface(self, codes) -> np.ndarray:
+        return self._code_surprise(codes) - self.code_offset_
 
     def _combined_score(self, codes, residuals) -> np.ndarray:
-        off_surface = np.mean((residuals / self.residual_scale_) ** 2, axis=1)
-        centred = codes - self.code_mean_
-        on_surface = np.einsum("ij,jk,ik->i", centred, self.code_precision_, centred)
-        return off_surface + on_surface / codes.shape[1]
+        return self._off_surface(residuals) + self._on_surface(codes)
 
     def _outlier_score(self, Xs) -> np.ndarray:
         """Higher is more abnormal: the combined score, or the autoencoder's own error."""

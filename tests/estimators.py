@@ -20,6 +20,8 @@ def small_estimators():
     head = dict(head_layer_sizes=(), max_epochs=40, batch_size=16, lr=1e-2, random_state=0)
     return autoencoders + [
         skae.AutoEncoderOutlierDetector(skae.AutoEncoder(**FAST), random_state=0),
+        # The mixture of the codes meets the checks' tiny and degenerate inputs too.
+        skae.AutoEncoderOutlierDetector(skae.AutoEncoder(**FAST), code_components=3, random_state=0),
         skae.AutoEncoderClassifier(tiny, **head),
         skae.AutoEncoderRegressor(tiny, **head),
         skae.HammingIndex(

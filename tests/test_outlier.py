@@ -58,6 +58,22 @@ def test_scaling_is_what_makes_small_features_count(fitted):
     assert auc > auc_unscaled + 0.1, (auc, auc_unscaled)
 
 
+def final_fit_rows(X):
+    """The rows of the final fit with trim=0.1: the 90 % that a first fit scores lowest,
+    a fit with trim=0 and one Gaussian for the codes, whatever code_components is."""
+    first = AutoEncoderOutlierDetector(trim=0, code_components=1, random_state=0).fit(X)
+    first = first.decision_scores_
+    return first <= np.quantile(first, 0.9)
+
+
+def standardised_parts(detector, X, keep):
+    """Codes and residuals of the detector's autoencoder on the rows standardised by hand."""
+    ae = detector.estimator_
+    Xs = (X - X[keep].mean(0)) / X[keep].std(0)
+    Z = ae.transform(Xs)
+    return Xs, Z, Xs - ae.inverse_transform(Z)
+
+
 def test_scores_are_consistent(fitted):
     detector, X, _ = fitted
     scores = detector.score_samples(X)
@@ -65,25 +81,82 @@ def test_scores_are_consistent(fitted):
     np.testing.assert_allclose(detector.decision_scores_, -scores, rtol=1e-6)
     assert detector.threshold_ == -detector.offset_
     np.testing.assert_array_equal(detector.predict(X), np.where(scores < detector.offset_, -1, 1))
-    # With trim=0.1 the final fit is on the 90 % of rows that a first fit (trim=0) scores lowest.
-    first = AutoEncoderOutlierDetector(trim=0, random_state=0).fit(X).decision_scores_
-    keep = first <= np.quantile(first, 0.9)
+    keep = final_fit_rows(X)
     assert keep.sum() == 567
-    # The combined score, recomputed from the default autoencoder on the standardised rows.
-    ae = detector.estimator_
-    Xs = (X - X[keep].mean(0)) / X[keep].std(0)
-    Z = ae.transform(Xs)
-    residuals = Xs - ae.inverse_transform(Z)
+    # The combined score, recomputed from the default autoencoder on the standardised rows:
+    # each feature's residual in units of its usual residual, plus the Mahalanobis distance
+    # of the code (the default mixture has one component).
+    Xs, Z, residuals = standardised_parts(detector, X, keep)
     scale = np.sqrt(np.mean(residuals[keep] ** 2, axis=0))
     centred = Z - Z[keep].mean(0)
-    precision = np.linalg.inv(np.atleast_2d(np.cov(Z[keep].T)))
+    precision = np.linalg.inv(np.atleast_2d(np.cov(Z[keep].T, bias=True)))
     mahalanobis = np.sum(centred @ precision * centred, axis=1)
     combined = np.mean((residuals / scale) ** 2, axis=1) + mahalanobis / Z.shape[1]
-    np.testing.assert_allclose(-scores, combined, rtol=1e-3)
+    # The mixture's covariance floor (reg_covar) moves it by a few parts in 10,000.
+    np.testing.assert_allclose(-scores, combined, rtol=5e-3)
     # Each part averages 1 over the rows of the final fit, so the score averages 2 there.
     assert np.mean(-scores[keep]) == pytest.approx(2.0, rel=1e-2)
     # reconstruction_error is the autoencoder's own error, whatever the score.
-    np.testing.assert_allclose(detector.reconstruction_error(X), -ae.score_samples(Xs), rtol=1e-4)
+    errors = -detector.estimator_.score_samples(Xs)
+    np.testing.assert_allclose(detector.reconstruction_error(X), errors, rtol=1e-4)
+
+
+def test_code_term_is_the_mixtures_log_density():
+    X, _ = planted()
+    detector = AutoEncoderOutlierDetector(code_components=3, random_state=0).fit(X)
+    keep = final_fit_rows(X)
+    _, Z, residuals = standardised_parts(detector, X, keep)
+    assert detector.code_density_.n_components == 3
+    log_p = detector.code_density_.score_samples((Z - Z[keep].mean(0)) / Z[keep].std(0))
+    code_term = -2 / Z.shape[1] * log_p
+    code_term += 1 - code_term[keep].mean()  # averages 1 over the rows of the final fit
+    scale = np.sqrt(np.mean(residuals[keep] ** 2, axis=0))
+    combined = np.mean((residuals / scale) ** 2, axis=1) + code_term
+    np.testing.assert_allclose(-detector.score_samples(X), combined, rtol=1e-3)
+
+
+def test_code_mixture_finds_outliers_between_clusters():
+    # Normal rows form three clusters on a plane in 8-d; the outliers lie on the same plane,
+    # so they are reconstructed well, but in the empty middle, where one Gaussian is densest.
+    rng = np.random.RandomState(0)
+    centres = 4 * np.array([[1.0, 0.0], [-0.5, 0.87], [-0.5, -0.87]])
+    latent = centres[rng.randint(3, size=600)] + 0.3 * rng.normal(size=(600, 2))
+    gap = 0.3 * rng.normal(size=(20, 2))
+    plane = rng.normal(size=(2, 8))
+    X = np.vstack([latent, gap]) @ plane + 0.05 * rng.normal(size=(620, 8))
+    y = np.r_[np.zeros(600), np.ones(20)]
+    # A linear autoencoder reconstructs the whole plane, the empty middle included.
+    ae = AutoEncoder(2, hidden_layer_sizes=(), activation="identity", max_epochs=60, random_state=0)
+    auc = {
+        g: roc_auc_score(y, -AutoEncoderOutlierDetector(ae, code_components=g, trim=0, random_state=0)
+                         .fit(X[:600]).score_samples(X))
+        for g in (1, 3)
+    }
+    assert auc[3] > 0.95, auc
+    assert auc[1] < 0.7, auc
+
+
+def test_a_tight_cluster_of_outliers_is_trimmed_before_the_mixture():
+    # 5 % of the training rows are one tight clump away from the normal blob, on the same
+    # plane. A mixture fitted to all the codes gives the clump a component of its own (so it
+    # looks normal); the first fit's single Gaussian flags it, so the trim leaves it out.
+    rng = np.random.RandomState(0)
+    latent = np.vstack([rng.normal(size=(600, 2)), [6.0, 6.0] + 0.05 * rng.normal(size=(30, 2))])
+    X = latent @ rng.normal(size=(2, 8)) + 0.05 * rng.normal(size=(630, 8))
+    y = np.r_[np.zeros(600), np.ones(30)]
+    ae = AutoEncoder(2, hidden_layer_sizes=(), activation="identity", max_epochs=60, random_state=0)
+
+    def clump_components(detector):
+        codes = detector.estimator_.transform(detector.scaler_.transform(X[600:]))
+        labels = detector.code_density_.predict(detector.code_scaler_.transform(codes))
+        return detector.code_density_.weights_[np.unique(labels)]
+
+    mixture = dict(code_components=3, random_state=0)
+    untrimmed = AutoEncoderOutlierDetector(ae, trim=0, **mixture).fit(X)
+    np.testing.assert_allclose(clump_components(untrimmed), [30 / 630], rtol=0.05)
+    detector = AutoEncoderOutlierDetector(ae, **mixture).fit(X)
+    assert clump_components(detector).min() > 0.2  # no component of its own any more
+    assert roc_auc_score(y, -detector.score_samples(X)) > 0.99
 
 
 def test_reconstruction_score_is_the_autoencoders_error():
