@@ -12,6 +12,8 @@ Detectors, side by side in the same run on the same splits:
 - ``skae``: ``AutoEncoderOutlierDetector(random_state=i)``, its default autoencoder
   and score; ``skae-recon``: the plain reconstruction error of the same fitted
   autoencoder (``reconstruction_error``, PyOD's score), so no extra training;
+  ``skae-mix3``: a second detector with ``code_components=3`` (a mixture of 3
+  Gaussians for the codes instead of one), its own fit;
 - ``IForest``: ``sklearn.ensemble.IsolationForest(random_state=i)``;
 - ``PCA``: squared reconstruction error of ``sklearn.decomposition.PCA`` with
   the default autoencoder's code size, ``ceil(sqrt(n_features))``;
@@ -68,6 +70,11 @@ def skae_scores(X_train, X_test, seed):
     }
 
 
+def skae_mixture_scores(X_train, X_test, seed):
+    detector = AutoEncoderOutlierDetector(code_components=3, random_state=seed).fit(X_train)
+    return -detector.score_samples(X_test)
+
+
 def iforest_scores(X_train, X_test, seed):
     return -IsolationForest(random_state=seed).fit(X_train).score_samples(X_test)
 
@@ -86,7 +93,12 @@ def pyod_scores(X_train, X_test, seed):
 
 
 def detectors():
-    found = {"skae": skae_scores, "IForest": iforest_scores, "PCA": pca_scores}
+    found = {
+        "skae": skae_scores,
+        "skae-mix3": skae_mixture_scores,
+        "IForest": iforest_scores,
+        "PCA": pca_scores,
+    }
     try:
         import pyod  # noqa: F401
     except ImportError:
