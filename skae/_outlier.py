@@ -83,10 +83,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     fitted to the (standardised) training codes, and :math:`c` the constant
     that makes the code term average 1 on the training rows: the
     reconstruction error in units of each feature's usual error, plus how
-    improbable the code is, each about 1 on typical training rows (a Gaussian
-    negative log-likelihood of residual and code, up to constants; with one
-    component, the default, the code term is the Mahalanobis distance of the
-    code over :math:`k`). More components let the normal rows form several
+    improbable the code is, each about 1 on typical training rows. Each term
+    is a Gaussian negative log-likelihood per dimension, up to constants
+    (with one component, the default, the code term is the Mahalanobis
+    distance of the code over :math:`k`); taken per dimension, the code's
+    :math:`k` values weigh as much as the :math:`d` residuals. More components let the normal rows form several
     clusters in the code space, as in DAGMM (Zong et al. 2018), where a
     single Gaussian would count the gap between them as normal.
     ``outlier_score="reconstruction"`` uses the autoencoder's own error alone.
