@@ -345,6 +345,8 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self : object
             The fitted estimator.
         """
+        # A refit with other parameters must not keep attributes that only the last fit made.
+        clear_fitted(self)
         try:
             self._validate_params()
             X = validate_data(

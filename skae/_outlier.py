@@ -86,10 +86,12 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     improbable the code is, each about 1 on typical training rows. Each term
     is a Gaussian negative log-likelihood per dimension, up to constants
     (with one component, the default, the code term is the Mahalanobis
-    distance of the code over :math:`k`); taken per dimension, the code's
-    :math:`k` values weigh as much as the :math:`d` residuals. More components let the normal rows form several
-    clusters in the code space, as in DAGMM (Zong et al. 2018), where a
-    single Gaussian would count the gap between them as normal.
+    distance of the code over :math:`k`, with a floor of :math:`10^{-4}`
+    times each code's variance on the covariance's diagonal); taken per
+    dimension, the code's :math:`k` values weigh as much as the :math:`d`
+    residuals. More components let the normal rows form several clusters in
+    the code space, as in DAGMM (Zong et al. 2018), where a single Gaussian
+    would count the gap between them as normal.
     ``outlier_score="reconstruction"`` uses the autoencoder's own error alone.
 
     The input is scaled before the autoencoder sees it (``scaler``,
@@ -120,15 +122,17 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     outlier_score : {"combined", "reconstruction"}, default="combined"
         The outlier score: reconstruction error per feature's usual error plus
-        the code's Mahalanobis distance (needs an ``estimator`` with
+        how improbable the code is (its Mahalanobis distance with the default
+        ``code_components=1``; needs an ``estimator`` with
         ``transform`` and ``inverse_transform``), or the autoencoder's own
         reconstruction error (its ``score_samples``), which is PyOD's score.
 
     code_components : int, default=1
         Number of Gaussian components of the density of the codes in the
-        combined score (at most the number of training rows); ``1`` is the
-        Mahalanobis distance of the code. More components suit normal data
-        made of separate clusters; but a mixture can also give a cluster of
+        combined score, capped at the number of rows of the final fit (see
+        ``code_density_.n_components``); ``1`` is the Mahalanobis distance of
+        the code. More components suit normal data made of separate
+        clusters; but a mixture can also give a cluster of
         outliers among the training rows a component of its own, and so
         score them as normal, which is why the default is one. With
         ``trim > 0`` the first fit, which picks the rows to leave out, uses
@@ -309,6 +313,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         self : object
             The fitted detector.
         """
+        # A refit with other parameters must not keep attributes that only the last fit made.
+        clear_fitted(self)
         try:
             self._validate_params()
             X = validate_data(self, X, dtype=[np.float64, np.float32])
@@ -363,8 +369,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             random_state=random_state,
         )
         with warnings.catch_warnings():
-            # An EM run that stops at max_iter still gives a usable density; users can't act on it.
-            warnings.simplefilter("ignore", ConvergenceWarning)
+            # An EM run that stops at max_iter still gives a usable density; users can't act on
+            # it. Other warnings (e.g. fewer distinct codes than components) still show.
+            warnings.filterwarnings(
+                "ignore", "Best performing initialization did not converge", ConvergenceWarning
+            )
             density.fit(self.code_scaler_.transform(codes))
         self.code_density_ = density
         code_scores = self._code_surprise(codes)

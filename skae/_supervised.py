@@ -312,6 +312,8 @@ class _AutoEncoderHead(BaseEstimator):
         self : object
             The fitted estimator.
         """
+        # A refit with other parameters must not keep attributes that only the last fit made.
+        clear_fitted(self)
         try:
             self._validate_params()
             self._check_head_params()

@@ -327,6 +327,16 @@ def test_failed_refit_in_validation_leaves_no_model(digits):
     assert not [k for k in vars(ae) if k.endswith("_")]
 
 
+def test_refit_starts_from_nothing(digits):
+    # A variant whose fit sets an attribute only for some parameters must not keep a stale
+    # one from an earlier fit; fit clears every fitted attribute first.
+    X, _ = digits
+    ae = AutoEncoder(**SMALL).fit(X)
+    ae.only_from_an_earlier_fit_ = True
+    ae.fit(X)
+    assert not hasattr(ae, "only_from_an_earlier_fit_")
+
+
 def test_optimizer_classes(digits):
     X, _ = digits
     ae = AutoEncoder(optimizer=torch.optim.LBFGS, lr=0.1, batch_size=len(X),

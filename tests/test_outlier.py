@@ -92,7 +92,8 @@ def test_scores_are_consistent(fitted):
     precision = np.linalg.inv(np.atleast_2d(np.cov(Z[keep].T, bias=True)))
     mahalanobis = np.sum(centred @ precision * centred, axis=1)
     combined = np.mean((residuals / scale) ** 2, axis=1) + mahalanobis / Z.shape[1]
-    # The mixture's covariance floor (reg_covar) moves it by a few parts in 10,000.
+    # The mixture's covariance is the maximum-likelihood one (bias=True) plus a floor
+    # (reg_covar) that moves the score by a few parts in 10,000.
     np.testing.assert_allclose(-scores, combined, rtol=5e-3)
     # Each part averages 1 over the rows of the final fit, so the score averages 2 there.
     assert np.mean(-scores[keep]) == pytest.approx(2.0, rel=1e-2)
@@ -167,6 +168,15 @@ def test_reconstruction_score_is_the_autoencoders_error():
     np.testing.assert_array_equal(detector.score_samples(X), -detector.reconstruction_error(X))
     assert not hasattr(detector, "residual_scale_")
     assert roc_auc_score(y, detector.reconstruction_error(X)) > 0.99
+
+
+def test_refit_keeps_no_attributes_of_the_previous_fit():
+    X, _ = planted()
+    detector = AutoEncoderOutlierDetector(AutoEncoder(**FAST_AE)).fit(X)
+    assert hasattr(detector, "code_density_")
+    detector.set_params(outlier_score="reconstruction").fit(X)
+    for name in ("code_density_", "code_scaler_", "code_offset_", "residual_scale_"):
+        assert not hasattr(detector, name), name
 
 
 def test_any_scorer_with_reconstruction_but_combined_needs_an_autoencoder():
