@@ -17,6 +17,7 @@ overrides one or two hooks:
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -182,6 +183,21 @@ def clear_fitted(estimator) -> None:
         delattr(estimator, name)
 
 
+@contextmanager
+def fresh_fit(estimator):
+    """The body of a ``fit``: it starts from no fitted attributes and leaves none if it fails.
+
+    Starting clean keeps a refit with other parameters from carrying attributes that
+    only the previous fit made; clearing on failure leaves nothing half-fitted.
+    """
+    clear_fitted(estimator)
+    try:
+        yield
+    except BaseException:
+        clear_fitted(estimator)
+        raise
+
+
 class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of skae's autoencoders; not for direct use."""
 
@@ -345,9 +361,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self : object
             The fitted estimator.
         """
-        # A refit with other parameters must not keep attributes that only the last fit made.
-        clear_fitted(self)
-        try:
+        with fresh_fit(self):
             self._validate_params()
             X = validate_data(
                 self, self._prepare_input(X), accept_sparse="csr", dtype=[np.float64, np.float32]
@@ -355,9 +369,6 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             check_float32_range(X)
             self._check_params(X)
             self._fit(X)
-        except BaseException:
-            clear_fitted(self)
-            raise
         return self
 
     def _split(self, n_samples: int, seed: int):

@@ -25,6 +25,8 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import fresh_fit
+
 __all__ = ["HammingIndex", "pack_bits", "unpack_bits"]
 
 _WORD = 64
@@ -383,27 +385,26 @@ class HammingIndex(BaseEstimator):
             The fitted index.
         """
         self._validate_params()
-        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
-            delattr(self, name)
-        self._faiss_index = None
-        backend = self._resolve_backend()
-        if self.hasher is None:
-            hasher = None
-            bits = _check_bits(X, "X")
-            n_features = bits.shape[1]
-        else:
-            hasher = clone(self.hasher).fit(X, y)
-            bits = _check_bits(hasher.transform(X), "the hasher's transform output")
-            n_features = getattr(hasher, "n_features_in_", None)
-        if bits.shape[0] < 1 or bits.shape[1] < 1:
-            raise ValueError(f"Cannot index an empty array of shape {bits.shape}.")
-        self.hasher_ = hasher
-        self.codes_ = pack_bits(bits)
-        self.n_bits_ = int(bits.shape[1])
-        self.n_samples_fit_ = int(bits.shape[0])
-        self.backend_ = backend
-        if n_features is not None:
-            self.n_features_in_ = int(n_features)
+        with fresh_fit(self):
+            self._faiss_index = None
+            backend = self._resolve_backend()
+            if self.hasher is None:
+                hasher = None
+                bits = _check_bits(X, "X")
+                n_features = bits.shape[1]
+            else:
+                hasher = clone(self.hasher).fit(X, y)
+                bits = _check_bits(hasher.transform(X), "the hasher's transform output")
+                n_features = getattr(hasher, "n_features_in_", None)
+            if bits.shape[0] < 1 or bits.shape[1] < 1:
+                raise ValueError(f"Cannot index an empty array of shape {bits.shape}.")
+            self.hasher_ = hasher
+            self.codes_ = pack_bits(bits)
+            self.n_bits_ = int(bits.shape[1])
+            self.n_samples_fit_ = int(bits.shape[0])
+            self.backend_ = backend
+            if n_features is not None:
+                self.n_features_in_ = int(n_features)
         return self
 
     def _resolve_backend(self) -> str:

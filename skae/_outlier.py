@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoEncoder
-from ._base import clear_fitted
+from ._base import fresh_fit
 
 _SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler}
 
@@ -313,9 +313,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         self : object
             The fitted detector.
         """
-        # A refit with other parameters must not keep attributes that only the last fit made.
-        clear_fitted(self)
-        try:
+        with fresh_fit(self):
             self._validate_params()
             X = validate_data(self, X, dtype=[np.float64, np.float32])
             random_state = check_random_state(self.random_state)
@@ -327,9 +325,6 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
                 scores = -self.score_samples(X)
             self.decision_scores_ = scores
             self.offset_ = -self._threshold(scores)
-        except BaseException:
-            clear_fitted(self)
-            raise
         return self
 
     def _fit_once(self, X, random_state, code_components) -> np.ndarray:

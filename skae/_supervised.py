@@ -22,7 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoEncoder
-from ._base import BaseAutoEncoder, check_layer_sizes, check_module_class, clear_fitted
+from ._base import BaseAutoEncoder, check_layer_sizes, check_module_class, fresh_fit
 from ._data import check_float32_range
 from . import _engine
 from ._heads import EncoderWithHead, SupervisedObjective
@@ -312,9 +312,7 @@ class _AutoEncoderHead(BaseEstimator):
         self : object
             The fitted estimator.
         """
-        # A refit with other parameters must not keep attributes that only the last fit made.
-        clear_fitted(self)
-        try:
+        with fresh_fit(self):
             self._validate_params()
             self._check_head_params()
             X, y, labelled = self._validate_X_y(X, y)
@@ -356,9 +354,6 @@ class _AutoEncoderHead(BaseEstimator):
             self._network_ = network
             for name in ("n_iter_", "loss_curve_", "validation_loss_curve_", "best_loss_"):
                 setattr(self, name, getattr(network, name))
-        except BaseException:
-            clear_fitted(self)
-            raise
         return self
 
     # -- fitted parts -----------------------------------------------------------------
