@@ -132,12 +132,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         combined score, capped at the number of rows of the final fit (see
         ``code_density_.n_components``); ``1`` is the Mahalanobis distance of
         the code. More components suit normal data made of separate
-        clusters; but a mixture can also give a cluster of
-        outliers among the training rows a component of its own, and so
-        score them as normal, which is why the default is one. With
-        ``trim > 0`` the first fit, which picks the rows to leave out, uses
-        one Gaussian whatever this is. Unused with
-        ``outlier_score="reconstruction"``.
+        clusters; but a mixture can also give a cluster of outliers among
+        the training rows a component of its own, and so score them as
+        normal, which is why the default is one. With ``trim > 0`` the first
+        fit, which picks the rows to leave out, uses one Gaussian whatever
+        this is. Unused with ``outlier_score="reconstruction"``.
 
     contamination : "auto" or float, default="auto"
         Expected fraction of outliers, which sets the threshold of
