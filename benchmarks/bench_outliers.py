@@ -9,11 +9,13 @@ outliers, PyOD's ``precision_n_scores``) of the test scores.
 
 Detectors, side by side in the same run on the same splits:
 
-- ``skae``: ``AutoEncoderOutlierDetector(random_state=i)``, its default autoencoder
-  and score; ``skae-recon``: the plain reconstruction error of the same fitted
-  autoencoder (``reconstruction_error``, PyOD's score), so no extra training;
-  ``skae-mix3``: a second detector with ``code_components=3`` (a mixture of 3
-  Gaussians for the codes instead of one), its own fit;
+- ``skae``: ``AutoEncoderOutlierDetector(random_state=i)``, its defaults (an
+  ensemble of 10 autoencoders on 256-row subsamples, the combined score);
+  ``skae-recon``: the plain reconstruction error of the same fitted
+  autoencoders (``reconstruction_error``, PyOD's score), so no extra training;
+  ``skae-single``: one autoencoder on all the training rows
+  (``n_estimators=1, max_samples=1.0``, the default before the ensemble), its
+  own fit;
 - ``IForest``: ``sklearn.ensemble.IsolationForest(random_state=i)``;
 - ``PCA``: squared reconstruction error of ``sklearn.decomposition.PCA`` with
   the default autoencoder's code size, ``ceil(sqrt(n_features))``;
@@ -24,9 +26,14 @@ Run with one thread per process for comparable timings::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_outliers.py --seeds 5
 
+Runs split over processes (``--json`` each) print as one with ``--report``::
+
+    python benchmarks/bench_outliers.py --report a.json b.json
+
 ``--datasets`` takes any of the ODDS files' names (e.g. the sets on which the
-default was chosen: annthyroid breastw glass ionosphere letter lympho
-mammography musk optdigits pendigits satimage-2 vertebral vowels).
+defaults were chosen: annthyroid breastw glass ionosphere letter lympho
+mammography musk optdigits pendigits satimage-2 vertebral vowels), or
+``all`` for every ODDS file in the data folder.
 """
 
 from __future__ import annotations
@@ -70,9 +77,9 @@ def skae_scores(X_train, X_test, seed):
     }
 
 
-def skae_mixture_scores(X_train, X_test, seed):
-    detector = AutoEncoderOutlierDetector(code_components=3, random_state=seed).fit(X_train)
-    return -detector.score_samples(X_test)
+def skae_single_scores(X_train, X_test, seed):
+    detector = AutoEncoderOutlierDetector(n_estimators=1, max_samples=1.0, random_state=seed)
+    return -detector.fit(X_train).score_samples(X_test)
 
 
 def iforest_scores(X_train, X_test, seed):
@@ -95,7 +102,7 @@ def pyod_scores(X_train, X_test, seed):
 def detectors():
     found = {
         "skae": skae_scores,
-        "skae-mix3": skae_mixture_scores,
+        "skae-single": skae_single_scores,
         "IForest": iforest_scores,
         "PCA": pca_scores,
     }
@@ -171,24 +178,50 @@ def paired_difference(results, a, b):
     return float(per_split.mean()), float(error)
 
 
+def report(results, methods, seeds) -> None:
+    """Print the ROC-AUC table, the paired differences, precision at n and timings."""
+    print(f"\nROC-AUC, mean of {seeds} splits\n\n{table(results, methods, 'roc')}\n")
+    for other in methods[1:]:
+        gap, error = paired_difference(results, "skae", other)
+        print(f"skae minus {other}: {gap:+.4f} +- {error:.4f} (standard error over splits)")
+    print(f"\nprecision @ n, mean of {seeds} splits\n\n{table(results, methods, 'prn')}")
+    seconds = table(results, methods, "time", best=min)
+    print(f"\nseconds per fit + score, mean of {seeds} splits\n\n{seconds}")
+
+
+def merged(paths):
+    """The figures of several ``--json`` files (e.g. runs split over processes), as one run."""
+    results = {}
+    for path in paths:
+        results.update(json.loads(Path(path).read_text()))
+    methods = list(next(iter(results.values())))
+    splits = {len(f[m]["roc_splits"]) for f in results.values() for m in methods}
+    if len(splits) != 1:
+        raise SystemExit(f"The files hold runs with different numbers of splits: {sorted(splits)}.")
+    return results, methods, splits.pop()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=DATASETS)
     parser.add_argument("--seeds", type=int, default=5, help="number of random splits")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--report", nargs="+", metavar="JSON",
+        help="run nothing: print the tables of these --json files together",
+    )
     args = parser.parse_args()
+    if args.report:
+        report(*merged(args.report))
+        return
+    if args.datasets == ["all"]:
+        args.datasets = sorted(path.stem for path in (DATA / "odds").glob("*.mat"))
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
     start = time.perf_counter()
     results, methods = run(args.datasets, args.seeds)
     elapsed = time.perf_counter() - start
-    print(f"\nROC-AUC, mean of {args.seeds} splits\n\n{table(results, methods, 'roc')}\n")
-    for other in methods[1:]:
-        gap, error = paired_difference(results, "skae", other)
-        print(f"skae minus {other}: {gap:+.4f} +- {error:.4f} (standard error over splits)")
-    print(f"\nprecision @ n, mean of {args.seeds} splits\n\n{table(results, methods, 'prn')}")
-    seconds = table(results, methods, "time", best=min)
-    print(f"\nseconds per fit + score, mean of {args.seeds} splits\n\n{seconds}")
+    report(results, methods, args.seeds)
     print(f"\ntotal {elapsed:.0f} s, torch {torch.__version__}, {torch.get_num_threads()} thread")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))

@@ -8,15 +8,14 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, clone
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoEncoder
 from ._base import fresh_fit
+from ._outlier_scorer import AutoEncoderScorer
 
 _SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler}
 
@@ -59,12 +58,21 @@ def default_autoencoder(n_features: int, random_state=None) -> AutoEncoder:
 
 
 class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
-    """Unsupervised outlier detection with an autoencoder.
+    """Unsupervised outlier detection with an ensemble of autoencoders.
 
     An autoencoder trained on (mostly normal) data maps each row to a code
     and reconstructs it from the code; a row unlike the training rows is
     either reconstructed badly (it lies off the surface the autoencoder
     learned) or gets an unusual code (it lies on that surface, but far out).
+    The detector trains ``n_estimators`` autoencoders, each on its own random
+    subsample of ``max_samples`` training rows (256 by default, as
+    :class:`~sklearn.ensemble.IsolationForest` does), and averages their
+    outlier scores. Small subsamples hold few of the outliers among the
+    training rows, so no autoencoder learns to reconstruct them well (what
+    Liu et al. 2008 call masking), and averaging autoencoders that differ in
+    their rows and initial weights steadies the score (Chen et al. 2017,
+    "Outlier detection with autoencoder ensembles"). ``n_estimators=1,
+    max_samples=1.0`` is a single autoencoder trained on all the rows.
     This estimator follows the contract of scikit-learn's outlier detectors
     such as :class:`~sklearn.ensemble.IsolationForest`: :meth:`score_samples`
     is higher for more normal rows, :meth:`decision_function` is negative for
@@ -72,14 +80,15 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     :meth:`reconstruction_error` gives the plain reconstruction error that
     PyOD's ``AutoEncoder`` reports (higher is more abnormal).
 
-    The outlier score (``outlier_score="combined"``, the default) of a row
-    :math:`x` with code :math:`z` and reconstruction :math:`\\hat{x}` is
+    The outlier score (``outlier_score="combined"``, the default) that one
+    autoencoder gives a row :math:`x` with code :math:`z` and reconstruction
+    :math:`\\hat{x}` is
 
     .. math:: \\frac{1}{d}\\sum_{j=1}^{d} \\frac{(x_j - \\hat{x}_j)^2}{s_j^2}
               \\;-\\; \\frac{2}{k}\\log p(z) \\;+\\; c
 
     with :math:`s_j` the root mean squared residual of feature :math:`j` on
-    the training rows, :math:`p` a mixture of ``code_components`` Gaussians
+    its training rows, :math:`p` a mixture of ``code_components`` Gaussians
     fitted to the (standardised) training codes, and :math:`c` the constant
     that makes the code term average 1 on the training rows: the
     reconstruction error in units of each feature's usual error, plus how
@@ -94,9 +103,10 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     would count the gap between them as normal.
     ``outlier_score="reconstruction"`` uses the autoencoder's own error alone.
 
-    The input is scaled before the autoencoder sees it (``scaler``,
+    The input is scaled before each autoencoder sees it (``scaler``,
     standardisation by default, as PyOD does), so that every feature counts
-    on the same scale. The scaler is fitted on the training rows only; rows
+    on the same scale. Each scaler is fitted on its autoencoder's training
+    rows only; rows
     outside the training range at prediction time are not clipped, so they
     keep a large score.
 
@@ -111,7 +121,22 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         ``AutoEncoder(n_components=ceil(sqrt(n_features)),
         hidden_layer_sizes=(64, 32), max_epochs=100)`` (ReLU units),
         the configuration benchmarked on the ODDS datasets in
-        ``benchmarks/bench_outliers.py``.
+        ``benchmarks/bench_outliers.py``. Each member of the ensemble is a
+        clone with its own ``random_state``.
+
+    n_estimators : int, default=10
+        Number of autoencoders, each trained on its own subsample; the
+        outlier score is the mean of theirs. Training time grows in
+        proportion.
+
+    max_samples : "auto", int or float, default="auto"
+        Number of training rows, drawn without replacement, for each
+        autoencoder: ``"auto"`` is ``min(256, n_samples)``; an int is that
+        many rows (all of them, with a warning, if there are fewer); a float
+        in (0, 1] is that fraction of the rows. ``1.0`` trains every
+        autoencoder on all the rows, which suits novelty detection on clean
+        data and a detector whose autoencoder should see everything (its
+        encoder as a feature extractor, say).
 
     scaler : {"standard", "minmax"}, transformer or None, default="standard"
         Scaling fitted on the training rows and applied before the
@@ -130,7 +155,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     code_components : int, default=1
         Number of Gaussian components of the density of the codes in the
         combined score, capped at the number of rows of the final fit (see
-        ``code_density_.n_components``); ``1`` is the Mahalanobis distance of
+        ``estimators_[i].code_density_.n_components``); ``1`` is the Mahalanobis distance of
         the code. More components suit normal data made of separate
         clusters; but a mixture can also give a cluster of outliers among
         the training rows a component of its own, and so score them as
@@ -143,32 +168,46 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         :meth:`predict` (``offset_``) on the training rows' scores. With a
         float in (0, 0.5], that fraction of the training rows is flagged.
         With ``"auto"``, a training row is an outlier when its score is above
-        the upper fence of a boxplot of the training scores,
+        the upper fence of a boxplot of the training rows' scores,
         ``Q3 + 1.5 (Q3 - Q1)``; so the flagged fraction follows the data.
         Scores and rankings (:meth:`score_samples`, ROC-AUC) do not depend
         on it.
 
     trim : float in [0, 0.5), default=0.1
-        Fraction of the training rows, those with the highest outlier scores,
-        left out of a second fit: the detector is fitted on all rows, then
-        fitted again from scratch (scaler, autoencoder and score statistics)
-        on the other rows, so that the outliers among the training rows do
-        not shape the final model. ``0`` fits once. The default doubles the
+        Fraction of each autoencoder's rows, those with the highest outlier
+        scores, left out of a second fit: each member is fitted on its rows,
+        then fitted again from scratch (scaler, autoencoder and score
+        statistics) on the others, so that the outliers among them do not
+        shape the final model. ``0`` fits once. The default doubles the
         training time; it was chosen on ODDS datasets other than those
         reported in ``benchmarks/bench_outliers.py``. The threshold
         (``offset_``) is set on the scores of all the training rows.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the autoencoder (when not ``None`` it replaces the
-        ``random_state`` of ``estimator``) and the mixture of the codes.
+        Draws the subsamples and one seed per autoencoder, which seeds its
+        weights (replacing the ``random_state`` of ``estimator``, as
+        scikit-learn's bagging ensembles do) and its mixture of the codes.
+        Pass an int for a reproducible fit.
 
     Attributes
     ----------
-    estimator_ : estimator
-        The fitted autoencoder (a clone of ``estimator``, or the default).
+    estimators_ : list of AutoEncoderScorer
+        The fitted members, one per autoencoder. Each has ``estimator_`` (the
+        fitted autoencoder, a clone of ``estimator`` or the default),
+        ``scaler_`` (its fitted scaler or None) and, with
+        ``outlier_score="combined"``, the statistics of its score:
+        ``residual_scale_`` (each scaled feature's root mean squared residual
+        on the rows of its final fit, floored at 1 % of their mean),
+        ``code_scaler_`` (the standardisation of those rows' codes),
+        ``code_density_`` (the ``GaussianMixture`` fitted to the standardised
+        codes) and ``code_offset_`` (the constant that makes the code term
+        average 1 over those rows).
 
-    scaler_ : transformer or None
-        The fitted scaler.
+    estimators_samples_ : list of ndarray
+        The indices of the training rows of each member, sorted.
+
+    max_samples_ : int
+        The number of training rows of each member.
 
     offset_ : float
         Offset such that ``decision_function = score_samples - offset_``;
@@ -181,25 +220,6 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     decision_scores_ : ndarray of shape (n_samples,)
         Outlier score of each training row (PyOD's name; higher is more
         abnormal).
-
-    residual_scale_ : ndarray of shape (n_features_in_,)
-        Root mean squared residual of each scaled feature on the rows of the
-        final fit (floored at 1 % of their mean); only with
-        ``outlier_score="combined"``.
-
-    code_scaler_ : StandardScaler
-        Standardisation of the codes of the rows of the final fit (all
-        training rows but the ``trim`` fraction), applied before the
-        mixture; only with ``outlier_score="combined"``.
-
-    code_density_ : GaussianMixture
-        The mixture of Gaussians fitted to those standardised codes; only
-        with ``outlier_score="combined"``.
-
-    code_offset_ : float
-        The constant subtracted from :math:`-\\frac{2}{k}\\log p(z)` so
-        that the code term averages 1 over those rows; only with
-        ``outlier_score="combined"``.
 
     n_features_in_ : int
         Number of features seen during ``fit``.
@@ -215,9 +235,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     Notes
     -----
     The training rows may contain outliers (the detector is unsupervised);
-    the bottleneck, early stopping and the second fit without the
-    highest-scoring rows (``trim``) keep the autoencoder from learning to
-    reconstruct the few unusual rows well. Training on rows known to be
+    the subsamples, the bottleneck, early stopping and the second fit
+    without the highest-scoring rows (``trim``) keep the autoencoders from
+    learning to reconstruct the few unusual rows well. Training on rows known to be
     normal (novelty detection) works the same way and usually better.
 
     Examples
@@ -238,6 +258,12 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "score_samples"]), None],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "max_samples": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="right"),
+        ],
         "scaler": [StrOptions(set(_SCALERS)), HasMethods(["fit", "transform"]), None],
         "outlier_score": [StrOptions({"combined", "reconstruction"})],
         "code_components": [Interval(Integral, 1, None, closed="left")],
@@ -250,6 +276,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         self,
         estimator=None,
         *,
+        n_estimators=10,
+        max_samples="auto",
         scaler="standard",
         outlier_score="combined",
         code_components=1,
@@ -258,6 +286,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         random_state=None,
     ):
         self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.max_samples = max_samples
         self.scaler = scaler
         self.outlier_score = outlier_score
         self.code_components = code_components
@@ -265,20 +295,18 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         self.trim = trim
         self.random_state = random_state
 
-    def _make_estimator(self, n_features: int):
+    def _make_estimator(self, n_features: int, seed: int):
         if self.estimator is None:
-            return default_autoencoder(n_features, self.random_state)
+            return default_autoencoder(n_features, seed)
         estimator = clone(self.estimator)
-        if self.random_state is not None and "random_state" in estimator.get_params(deep=False):
-            estimator.set_params(random_state=self.random_state)
+        if "random_state" in estimator.get_params(deep=False):
+            estimator.set_params(random_state=seed)
         return estimator
 
     def _make_scaler(self):
-        if self.scaler is None:
-            return None
         if isinstance(self.scaler, str):
             return _SCALERS[self.scaler]()
-        return clone(self.scaler)
+        return self.scaler
 
     def _check_estimator(self, estimator) -> None:
         if self.outlier_score == "combined" and not (
@@ -297,8 +325,21 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
                 "loss='mse'."
             )
 
+    def _sample_size(self, n_samples: int) -> int:
+        if self.max_samples == "auto":
+            return min(256, n_samples)
+        if isinstance(self.max_samples, Integral):
+            if self.max_samples > n_samples:
+                warnings.warn(
+                    f"max_samples={self.max_samples} is more than the {n_samples} training "
+                    f"rows; each autoencoder is trained on all {n_samples}.",
+                    UserWarning,
+                )
+            return min(self.max_samples, n_samples)
+        return max(1, int(self.max_samples * n_samples))
+
     def fit(self, X, y=None):
-        """Train the autoencoder on ``X`` and set the outlier threshold.
+        """Train the autoencoders, each on its own subsample of ``X``, and set the threshold.
 
         Parameters
         ----------
@@ -316,83 +357,38 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             self._validate_params()
             X = validate_data(self, X, dtype=[np.float64, np.float32])
             random_state = check_random_state(self.random_state)
-            # One Gaussian for the codes until the trim: see code_components in the docstring.
-            scores = self._fit_once(X, random_state, 1 if self.trim > 0 else self.code_components)
-            if self.trim > 0:
-                keep = scores <= np.quantile(scores, 1.0 - self.trim)
-                self._fit_once(X[keep], random_state, self.code_components)
-                scores = -self.score_samples(X)
-            self.decision_scores_ = scores
-            self.offset_ = -self._threshold(scores)
+            n_samples = X.shape[0]
+            self.max_samples_ = self._sample_size(n_samples)
+            # Seeds and samples are drawn up front, as in scikit-learn's bagging ensembles.
+            seeds = random_state.randint(np.iinfo(np.int32).max, size=self.n_estimators)
+            # Checked on one template before any training, so bad settings fail at once.
+            self._check_estimator(self._make_estimator(X.shape[1], 0))
+            scorers, samples = [], []
+            for seed in seeds:
+                rows = (
+                    np.arange(n_samples)
+                    if self.max_samples_ == n_samples
+                    else np.sort(random_state.choice(n_samples, self.max_samples_, replace=False))
+                )
+                scorer = AutoEncoderScorer(
+                    self._make_estimator(X.shape[1], int(seed)),
+                    self._make_scaler(),
+                    self.outlier_score,
+                    self.code_components,
+                    self.trim,
+                    int(seed),
+                )
+                scorers.append(scorer.fit(X[rows]))
+                samples.append(rows)
+            self.estimators_ = scorers
+            self.estimators_samples_ = samples
+            self.decision_scores_ = self._outlier_score(X)
+            self.offset_ = -self._threshold(self.decision_scores_)
         return self
 
-    def _fit_once(self, X, random_state, code_components) -> np.ndarray:
-        """Fit scaler, autoencoder and score statistics on ``X``; return its outlier scores."""
-        estimator = self._make_estimator(X.shape[1])
-        self._check_estimator(estimator)
-        scaler = self._make_scaler()
-        Xs = X if scaler is None else scaler.fit_transform(X)
-        if isinstance(scaler, MinMaxScaler):
-            # Rounding can leave training values a hair outside the range (bce refuses them).
-            Xs = np.clip(Xs, *scaler.feature_range)
-        estimator.fit(Xs)
-        self.estimator_ = estimator
-        self.scaler_ = scaler
-        if self.outlier_score == "reconstruction":
-            return self._outlier_score(Xs)
-        # One pass through the autoencoder serves both the statistics and the scores.
-        codes, residuals = self._residuals(Xs)
-        code_scores = self._fit_combined(codes, residuals, random_state, code_components)
-        return self._off_surface(residuals) + code_scores
-
-    def _residuals(self, Xs):
-        codes = np.asarray(self.estimator_.transform(Xs), dtype=np.float64)
-        return codes, Xs - np.asarray(self.estimator_.inverse_transform(codes), dtype=np.float64)
-
-    def _fit_combined(self, codes, residuals, random_state, code_components) -> np.ndarray:
-        """Fit the residual scale and the density of the codes; return the training code terms."""
-        scale = np.sqrt(np.mean(residuals**2, axis=0))
-        # A feature reconstructed (almost) exactly must not turn tiny deviations into huge scores.
-        self.residual_scale_ = np.maximum(scale, max(1e-2 * float(scale.mean()), 1e-12))
-        # Standardised codes make the mixture's covariance floor (reg_covar) relative to their spread.
-        self.code_scaler_ = StandardScaler().fit(codes)
-        density = GaussianMixture(
-            n_components=min(code_components, len(codes)),
-            covariance_type="full",
-            reg_covar=1e-4,
-            random_state=random_state,
-        )
-        with warnings.catch_warnings():
-            # An EM run that stops at max_iter still gives a usable density; users can't act on
-            # it. Other warnings (e.g. fewer distinct codes than components) still show.
-            warnings.filterwarnings(
-                "ignore", "Best performing initialization did not converge", ConvergenceWarning
-            )
-            density.fit(self.code_scaler_.transform(codes))
-        self.code_density_ = density
-        code_scores = self._code_surprise(codes)
-        self.code_offset_ = float(code_scores.mean()) - 1.0
-        return code_scores - self.code_offset_
-
-    def _off_surface(self, residuals) -> np.ndarray:
-        return np.mean((residuals / self.residual_scale_) ** 2, axis=1)
-
-    def _code_surprise(self, codes) -> np.ndarray:
-        """-2/k log p(z): the Mahalanobis distance over k, plus a constant, for one Gaussian."""
-        log_density = self.code_density_.score_samples(self.code_scaler_.transform(codes))
-        return -2.0 / codes.shape[1] * log_density
-
-    def _on_surface(self, codes) -> np.ndarray:
-        return self._code_surprise(codes) - self.code_offset_
-
-    def _combined_score(self, codes, residuals) -> np.ndarray:
-        return self._off_surface(residuals) + self._on_surface(codes)
-
-    def _outlier_score(self, Xs) -> np.ndarray:
-        """Higher is more abnormal: the combined score, or the autoencoder's own error."""
-        if self.outlier_score == "reconstruction":
-            return -np.asarray(self.estimator_.score_samples(Xs), dtype=np.float64)
-        return self._combined_score(*self._residuals(Xs))
+    def _outlier_score(self, X) -> np.ndarray:
+        """Higher is more abnormal: the mean of the autoencoders' scores."""
+        return np.mean([scorer.score(X) for scorer in self.estimators_], axis=0)
 
     def _threshold(self, errors: np.ndarray) -> float:
         if self.contamination == "auto":
@@ -404,10 +400,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     def threshold_(self) -> float:
         return -self.offset_
 
-    def _scaled(self, X):
+    def _validated(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return X if self.scaler_ is None else self.scaler_.transform(X)
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
 
     def score_samples(self, X):
         """Normality of each row, minus its outlier score: higher is more normal.
@@ -420,18 +415,20 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         Returns
         -------
         scores : ndarray of shape (n_samples,)
-            Minus the combined score, or minus the reconstruction error with
-            ``outlier_score="reconstruction"``; in float64.
+            Minus the mean over the autoencoders of the combined score, or of
+            the reconstruction error with ``outlier_score="reconstruction"``;
+            in float64.
         """
-        return -self._outlier_score(self._scaled(X))
+        return -self._outlier_score(self._validated(X))
 
     def reconstruction_error(self, X):
         """The outlier score that PyOD reports: higher is more abnormal.
 
-        The autoencoder's own loss (mean squared error over the scaled
+        The autoencoders' own loss (mean squared error over the scaled
         features by default) between each row and its reconstruction,
-        whatever ``outlier_score`` is; a monotone function of PyOD's Euclidean
-        distance, so it ranks rows the same way.
+        averaged over the autoencoders, whatever ``outlier_score`` is; with one
+        autoencoder, a monotone function of PyOD's Euclidean distance, so it
+        ranks rows the same way.
 
         Parameters
         ----------
@@ -443,8 +440,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         errors : ndarray of shape (n_samples,)
             Reconstruction error of each row.
         """
-        X = self._scaled(X)
-        return -np.asarray(self.estimator_.score_samples(X), dtype=np.float64)
+        X = self._validated(X)
+        return np.mean([scorer.reconstruction_error(X) for scorer in self.estimators_], axis=0)
 
     def decision_function(self, X):
         """Shifted score: negative for outliers, positive for inliers.

@@ -21,7 +21,9 @@ def small_estimators():
     return autoencoders + [
         skae.AutoEncoderOutlierDetector(skae.AutoEncoder(**FAST), random_state=0),
         # The mixture of the codes meets the checks' tiny and degenerate inputs too.
-        skae.AutoEncoderOutlierDetector(skae.AutoEncoder(**FAST), code_components=3, random_state=0),
+        skae.AutoEncoderOutlierDetector(
+            skae.AutoEncoder(**FAST), n_estimators=1, max_samples=1.0, code_components=3, random_state=0
+        ),
         skae.AutoEncoderClassifier(tiny, **head),
         skae.AutoEncoderRegressor(tiny, **head),
         skae.HammingIndex(

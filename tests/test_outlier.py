@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+from scipy.stats import spearmanr
 from sklearn.base import clone
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
@@ -12,6 +13,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from skae import AutoEncoder, AutoEncoderOutlierDetector, DenoisingAutoEncoder
 
 FAST_AE = dict(max_epochs=5, batch_size=16, hidden_layer_sizes=(8,), random_state=0)
+SINGLE = dict(n_estimators=1, max_samples=1.0)  # one autoencoder on all the rows
 
 
 def planted(n_inliers=600, n_outliers=30, seed=0):
@@ -58,17 +60,25 @@ def test_scaling_is_what_makes_small_features_count(fitted):
     assert auc > auc_unscaled + 0.1, (auc, auc_unscaled)
 
 
+@pytest.fixture(scope="module")
+def single():
+    """One default autoencoder on all the rows: the score can be recomputed by hand."""
+    X, y = planted()
+    return AutoEncoderOutlierDetector(**SINGLE, random_state=0).fit(X), X, y
+
+
 def final_fit_rows(X):
     """The rows of the final fit with trim=0.1: the 90 % that a first fit scores lowest,
-    a fit with trim=0 and one Gaussian for the codes, whatever code_components is."""
-    first = AutoEncoderOutlierDetector(trim=0, code_components=1, random_state=0).fit(X)
-    first = first.decision_scores_
+    a fit with trim=0 and one Gaussian for the codes, whatever code_components is. With
+    the same random_state, the single autoencoder gets the same seed."""
+    first = AutoEncoderOutlierDetector(**SINGLE, trim=0, code_components=1, random_state=0)
+    first = first.fit(X).decision_scores_
     return first <= np.quantile(first, 0.9)
 
 
-def standardised_parts(detector, X, keep):
-    """Codes and residuals of the detector's autoencoder on the rows standardised by hand."""
-    ae = detector.estimator_
+def standardised_parts(member, X, keep):
+    """Codes and residuals of a member's autoencoder on the rows standardised by hand."""
+    ae = member.estimator_
     Xs = (X - X[keep].mean(0)) / X[keep].std(0)
     Z = ae.transform(Xs)
     return Xs, Z, Xs - ae.inverse_transform(Z)
@@ -81,12 +91,77 @@ def test_scores_are_consistent(fitted):
     np.testing.assert_allclose(detector.decision_scores_, -scores, rtol=1e-6)
     assert detector.threshold_ == -detector.offset_
     np.testing.assert_array_equal(detector.predict(X), np.where(scores < detector.offset_, -1, 1))
+    # The ensemble's score and reconstruction error are the means of its members'.
+    members = detector.estimators_
+    np.testing.assert_allclose(-scores, np.mean([m.score(X) for m in members], axis=0))
+    np.testing.assert_allclose(detector.reconstruction_error(X),
+                               np.mean([m.reconstruction_error(X) for m in members], axis=0))
+
+
+def test_members_train_on_their_own_subsamples(fitted):
+    detector, X, _ = fitted
+    assert len(detector.estimators_) == 10 and detector.max_samples_ == 256
+    samples = detector.estimators_samples_
+    assert all(len(np.unique(rows)) == 256 and (np.diff(rows) > 0).all() for rows in samples)
+    assert len({tuple(rows) for rows in samples}) == 10
+    seeds = {m.estimator_.random_state for m in detector.estimators_}
+    assert len(seeds) == 10
+    # The final fit of each member leaves out the trim (10 %) of its rows: 230 of 256 are
+    # at or below the 90th percentile of their scores.
+    assert {m.scaler_.n_samples_seen_ for m in detector.estimators_} == {230}
+
+
+@pytest.mark.parametrize("max_samples, expected", [(0.5, 315), (100, 100), (1.0, 630)])
+def test_max_samples_sets_the_rows_of_each_member(max_samples, expected):
+    X, _ = planted()
+    detector = AutoEncoderOutlierDetector(
+        AutoEncoder(**FAST_AE), n_estimators=2, max_samples=max_samples, trim=0, random_state=0
+    ).fit(X)
+    assert detector.max_samples_ == expected
+    for member, rows in zip(detector.estimators_, detector.estimators_samples_):
+        assert len(rows) == expected
+        # Each member's scaler is fitted on its own rows.
+        np.testing.assert_allclose(member.scaler_.mean_, X[rows].mean(0))
+
+
+def test_more_max_samples_than_rows_warns_and_uses_all():
+    X, _ = planted(n_inliers=100, n_outliers=5)
+    detector = AutoEncoderOutlierDetector(AutoEncoder(**FAST_AE), n_estimators=1, max_samples=500)
+    with pytest.warns(UserWarning, match="max_samples=500 is more than the 105 training rows"):
+        detector.fit(X)
+    assert detector.max_samples_ == 105
+
+
+def test_the_ensemble_ranks_rows_more_steadily_than_one_autoencoder():
+    # Averaging autoencoders that differ in rows and initial weights makes the ranking
+    # depend less on the seed: two fits with different seeds disagree less (one minus
+    # the rank correlation of their scores, over three pairs of seeds) as ensembles.
+    X, y = planted(n_outliers=60)
+    X_test, _ = planted(seed=1)
+    ae = AutoEncoder(max_epochs=30, hidden_layer_sizes=(32,), random_state=0)
+
+    def disagreement(**params):
+        def scores(seed):
+            detector = AutoEncoderOutlierDetector(ae, random_state=seed, **params).fit(X)
+            return detector.score_samples(X_test)
+
+        return np.mean([1 - spearmanr(scores(a), scores(b)).statistic
+                        for a, b in [(1, 2), (3, 4), (5, 6)]])
+
+    one, ensemble = disagreement(**SINGLE), disagreement(n_estimators=5)
+    assert ensemble < 0.5 * one, (one, ensemble)  # about 0.03 against 0.11
+
+
+def test_one_autoencoder_score_is_recomputed_by_hand(single):
+    detector, X, _ = single
+    scores = detector.score_samples(X)
     keep = final_fit_rows(X)
     assert keep.sum() == 567
     # The combined score, recomputed from the default autoencoder on the standardised rows:
     # each feature's residual in units of its usual residual, plus the Mahalanobis distance
     # of the code (the default mixture has one component).
-    Xs, Z, residuals = standardised_parts(detector, X, keep)
+    member = detector.estimators_[0]
+    Xs, Z, residuals = standardised_parts(member, X, keep)
     scale = np.sqrt(np.mean(residuals[keep] ** 2, axis=0))
     centred = Z - Z[keep].mean(0)
     precision = np.linalg.inv(np.atleast_2d(np.cov(Z[keep].T, bias=True)))
@@ -98,17 +173,18 @@ def test_scores_are_consistent(fitted):
     # Each part averages 1 over the rows of the final fit, so the score averages 2 there.
     assert np.mean(-scores[keep]) == pytest.approx(2.0, rel=1e-2)
     # reconstruction_error is the autoencoder's own error, whatever the score.
-    errors = -detector.estimator_.score_samples(Xs)
+    errors = -member.estimator_.score_samples(Xs)
     np.testing.assert_allclose(detector.reconstruction_error(X), errors, rtol=1e-4)
 
 
 def test_code_term_is_the_mixtures_log_density():
     X, _ = planted()
-    detector = AutoEncoderOutlierDetector(code_components=3, random_state=0).fit(X)
+    detector = AutoEncoderOutlierDetector(**SINGLE, code_components=3, random_state=0).fit(X)
     keep = final_fit_rows(X)
-    _, Z, residuals = standardised_parts(detector, X, keep)
-    assert detector.code_density_.n_components == 3
-    log_p = detector.code_density_.score_samples((Z - Z[keep].mean(0)) / Z[keep].std(0))
+    member = detector.estimators_[0]
+    _, Z, residuals = standardised_parts(member, X, keep)
+    assert member.code_density_.n_components == 3
+    log_p = member.code_density_.score_samples((Z - Z[keep].mean(0)) / Z[keep].std(0))
     code_term = -2 / Z.shape[1] * log_p
     code_term += 1 - code_term[keep].mean()  # averages 1 over the rows of the final fit
     scale = np.sqrt(np.mean(residuals[keep] ** 2, axis=0))
@@ -129,8 +205,8 @@ def test_code_mixture_finds_outliers_between_clusters():
     # A linear autoencoder reconstructs the whole plane, the empty middle included.
     ae = AutoEncoder(2, hidden_layer_sizes=(), activation="identity", max_epochs=60, random_state=0)
     auc = {
-        g: roc_auc_score(y, -AutoEncoderOutlierDetector(ae, code_components=g, trim=0, random_state=0)
-                         .fit(X[:600]).score_samples(X))
+        g: roc_auc_score(y, -AutoEncoderOutlierDetector(
+            ae, **SINGLE, code_components=g, trim=0, random_state=0).fit(X[:600]).score_samples(X))
         for g in (1, 3)
     }
     assert auc[3] > 0.95, auc
@@ -148,11 +224,12 @@ def test_a_tight_cluster_of_outliers_is_trimmed_before_the_mixture():
     ae = AutoEncoder(2, hidden_layer_sizes=(), activation="identity", max_epochs=60, random_state=0)
 
     def clump_components(detector):
-        codes = detector.estimator_.transform(detector.scaler_.transform(X[600:]))
-        labels = detector.code_density_.predict(detector.code_scaler_.transform(codes))
-        return detector.code_density_.weights_[np.unique(labels)]
+        member = detector.estimators_[0]
+        codes = member.estimator_.transform(member.scaler_.transform(X[600:]))
+        labels = member.code_density_.predict(member.code_scaler_.transform(codes))
+        return member.code_density_.weights_[np.unique(labels)]
 
-    mixture = dict(code_components=3, random_state=0)
+    mixture = dict(**SINGLE, code_components=3, random_state=0)
     untrimmed = AutoEncoderOutlierDetector(ae, trim=0, **mixture).fit(X)
     np.testing.assert_allclose(clump_components(untrimmed), [30 / 630], rtol=0.05)
     detector = AutoEncoderOutlierDetector(ae, **mixture).fit(X)
@@ -163,31 +240,34 @@ def test_a_tight_cluster_of_outliers_is_trimmed_before_the_mixture():
 def test_reconstruction_score_is_the_autoencoders_error():
     X, y = planted()
     detector = AutoEncoderOutlierDetector(
-        AutoEncoder(n_components=4, max_epochs=60, random_state=0), outlier_score="reconstruction"
+        AutoEncoder(n_components=4, max_epochs=60), n_estimators=3, outlier_score="reconstruction",
+        random_state=0,
     ).fit(X)
     np.testing.assert_array_equal(detector.score_samples(X), -detector.reconstruction_error(X))
-    assert not hasattr(detector, "residual_scale_")
+    assert not any(hasattr(member, "residual_scale_") for member in detector.estimators_)
     assert roc_auc_score(y, detector.reconstruction_error(X)) > 0.99
 
 
 def test_refit_keeps_no_attributes_of_the_previous_fit():
     X, _ = planted()
-    detector = AutoEncoderOutlierDetector(AutoEncoder(**FAST_AE)).fit(X)
-    assert hasattr(detector, "code_density_")
-    detector.set_params(outlier_score="reconstruction").fit(X)
+    detector = AutoEncoderOutlierDetector(AutoEncoder(**FAST_AE), n_estimators=3).fit(X)
+    assert hasattr(detector.estimators_[0], "code_density_")
+    detector.set_params(outlier_score="reconstruction", n_estimators=2, max_samples=1.0).fit(X)
+    assert len(detector.estimators_) == 2 and detector.max_samples_ == len(X)
     for name in ("code_density_", "code_scaler_", "code_offset_", "residual_scale_"):
-        assert not hasattr(detector, name), name
+        assert not any(hasattr(member, name) for member in detector.estimators_), name
 
 
 def test_any_scorer_with_reconstruction_but_combined_needs_an_autoencoder():
     X, _ = planted()
     forest = AutoEncoderOutlierDetector(
-        IsolationForest(random_state=0), outlier_score="reconstruction", trim=0
-    )
+        IsolationForest(), **SINGLE, outlier_score="reconstruction", trim=0, random_state=0
+    ).fit(X)
+    member = forest.estimators_[0]
+    Xs = member.scaler_.transform(X)
+    seed = member.estimator_.random_state  # drawn from the detector's random_state
     np.testing.assert_allclose(
-        forest.fit(X).score_samples(X),
-        IsolationForest(random_state=0).fit(forest.scaler_.transform(X)).score_samples(
-            forest.scaler_.transform(X)),
+        forest.score_samples(X), IsolationForest(random_state=seed).fit(Xs).score_samples(Xs)
     )
     with pytest.raises(ValueError, match="outlier_score='reconstruction'"):
         AutoEncoderOutlierDetector(IsolationForest()).fit(X)
@@ -220,7 +300,7 @@ def test_grid_search_tunes_the_code_size():
     X, y = planted()
     inlier = (y == 0).astype(int)  # roc_auc on decision_function: inliers are the positive class
     search = GridSearchCV(
-        AutoEncoderOutlierDetector(AutoEncoder(max_epochs=40, random_state=0), random_state=0),
+        AutoEncoderOutlierDetector(AutoEncoder(max_epochs=40), n_estimators=2, random_state=0),
         {"estimator__n_components": [1, 4]},
         scoring="roc_auc",
         cv=StratifiedKFold(2, shuffle=True, random_state=0),
@@ -233,17 +313,24 @@ def test_grid_search_tunes_the_code_size():
 def test_estimator_is_cloned_not_fitted():
     X, _ = planted(n_inliers=100, n_outliers=5)
     ae = AutoEncoder(**FAST_AE)
-    detector = AutoEncoderOutlierDetector(ae, random_state=3).fit(X)
-    assert not hasattr(ae, "net_")
-    assert detector.estimator_ is not ae
-    assert detector.estimator_.random_state == 3 and ae.random_state == 0
-    assert isinstance(AutoEncoderOutlierDetector(DenoisingAutoEncoder(**FAST_AE)).fit(X).estimator_,
-                      DenoisingAutoEncoder)
+    detector = AutoEncoderOutlierDetector(ae, n_estimators=3, random_state=3).fit(X)
+    assert not hasattr(ae, "net_") and ae.random_state == 0
+    members = [m.estimator_ for m in detector.estimators_]
+    assert all(m is not ae and hasattr(m, "net_") for m in members)
+    # Each member has a seed of its own, drawn from the detector's random_state.
+    seeds = [m.random_state for m in members]
+    assert len(set(seeds)) == 3
+    again = AutoEncoderOutlierDetector(ae, n_estimators=3, random_state=3).fit(X)
+    assert [m.estimator_.random_state for m in again.estimators_] == seeds
+    np.testing.assert_array_equal(again.score_samples(X), detector.score_samples(X))
+    denoising = AutoEncoderOutlierDetector(DenoisingAutoEncoder(**FAST_AE), n_estimators=1).fit(X)
+    assert isinstance(denoising.estimators_[0].estimator_, DenoisingAutoEncoder)
 
 
 def test_default_autoencoder_follows_the_feature_count():
     X, _ = planted(n_inliers=100, n_outliers=5)
-    ae = AutoEncoderOutlierDetector(random_state=0).fit(X[:, :9]).estimator_
+    detector = AutoEncoderOutlierDetector(n_estimators=1, random_state=0).fit(X[:, :9])
+    ae = detector.estimators_[0].estimator_
     assert (ae.n_components, ae.hidden_layer_sizes, ae.activation) == (3, (64, 32), "relu")
 
 
@@ -259,7 +346,8 @@ def test_minmax_scaler_and_bce():
 
     def auc(loss):
         detector = AutoEncoderOutlierDetector(
-            AutoEncoder(loss=loss, n_components=4, max_epochs=60, random_state=0), scaler="minmax"
+            AutoEncoder(loss=loss, n_components=4, max_epochs=60), **SINGLE, scaler="minmax",
+            random_state=0,
         ).fit(X)
         return roc_auc_score(y, detector.reconstruction_error(X))
 

@@ -1,0 +1,187 @@
+"""One autoencoder of :class:`~skae.AutoEncoderOutlierDetector` and the statistics of its score."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+
+class AutoEncoderScorer:
+    """Scaler, autoencoder and score statistics, fitted on one sample of rows.
+
+    :class:`~skae.AutoEncoderOutlierDetector` fits ``n_estimators`` of these,
+    each on its own subsample, and averages their outlier scores; its
+    docstring describes the score. Not an estimator: the detector validates
+    the parameters and the data, and hands this class unfitted templates.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Unfitted autoencoder; cloned for each fit.
+    scaler : transformer or None
+        Unfitted scaler; cloned for each fit.
+    outlier_score : {"combined", "reconstruction"}
+        The score, as in the detector.
+    code_components : int
+        Gaussian components of the density of the codes.
+    trim : float
+        Fraction of the rows with the highest scores left out of a second fit.
+    random_state : int
+        Seed of the mixture of the codes.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted autoencoder.
+    scaler_ : transformer or None
+        The fitted scaler.
+    residual_scale_ : ndarray of shape (n_features,)
+        Root mean squared residual of each scaled feature on the rows of the
+        final fit (floored at 1 % of their mean); only with
+        ``outlier_score="combined"``, as are the next three.
+    code_scaler_ : StandardScaler
+        Standardisation of the codes of the rows of the final fit.
+    code_density_ : GaussianMixture
+        The mixture of Gaussians fitted to those standardised codes.
+    code_offset_ : float
+        The constant subtracted from :math:`-\\frac{2}{k}\\log p(z)` so that
+        the code term averages 1 over those rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import AutoEncoder
+    >>> from skae._outlier_scorer import AutoEncoderScorer
+    >>> X = np.random.RandomState(0).normal(size=(100, 4))
+    >>> scorer = AutoEncoderScorer(AutoEncoder(2, max_epochs=5, random_state=0), None,
+    ...                            "combined", 1, 0.1, 0).fit(X)
+    >>> scorer.score(X).shape
+    (100,)
+    """
+
+    def __init__(self, estimator, scaler, outlier_score, code_components, trim, random_state):
+        self.estimator = estimator
+        self.scaler = scaler
+        self.outlier_score = outlier_score
+        self.code_components = code_components
+        self.trim = trim
+        self.random_state = random_state
+
+    def fit(self, X):
+        """Fit on ``X``; with ``trim``, fit again without its highest-scoring rows.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            The sample of training rows.
+
+        Returns
+        -------
+        self : AutoEncoderScorer
+            The fitted scorer.
+        """
+        # One Gaussian for the codes until the trim: see code_components in the detector.
+        scores = self._fit_once(X, 1 if self.trim > 0 else self.code_components)
+        if self.trim > 0:
+            keep = scores <= np.quantile(scores, 1.0 - self.trim)
+            self._fit_once(X[keep], self.code_components)
+        return self
+
+    def _fit_once(self, X, code_components) -> np.ndarray:
+        """Fit scaler, autoencoder and score statistics on ``X``; return its outlier scores."""
+        estimator = clone(self.estimator)
+        scaler = None if self.scaler is None else clone(self.scaler)
+        Xs = X if scaler is None else scaler.fit_transform(X)
+        if isinstance(scaler, MinMaxScaler):
+            # Rounding can leave training values a hair outside the range (bce refuses them).
+            Xs = np.clip(Xs, *scaler.feature_range)
+        estimator.fit(Xs)
+        self.estimator_ = estimator
+        self.scaler_ = scaler
+        if self.outlier_score == "reconstruction":
+            return self._score_scaled(Xs)
+        # One pass through the autoencoder serves both the statistics and the scores.
+        codes, residuals = self._residuals(Xs)
+        code_scores = self._fit_code_density(codes, residuals, code_components)
+        return self._off_surface(residuals) + code_scores
+
+    def _residuals(self, Xs):
+        codes = np.asarray(self.estimator_.transform(Xs), dtype=np.float64)
+        return codes, Xs - np.asarray(self.estimator_.inverse_transform(codes), dtype=np.float64)
+
+    def _fit_code_density(self, codes, residuals, code_components) -> np.ndarray:
+        """Fit the residual scale and the density of the codes; return the training code terms."""
+        scale = np.sqrt(np.mean(residuals**2, axis=0))
+        # A feature reconstructed (almost) exactly must not turn tiny deviations into huge scores.
+        self.residual_scale_ = np.maximum(scale, max(1e-2 * float(scale.mean()), 1e-12))
+        # Standardised codes make the mixture's covariance floor (reg_covar) relative to their spread.
+        self.code_scaler_ = StandardScaler().fit(codes)
+        density = GaussianMixture(
+            n_components=min(code_components, len(codes)),
+            covariance_type="full",
+            reg_covar=1e-4,
+            random_state=self.random_state,
+        )
+        with warnings.catch_warnings():
+            # An EM run that stops at max_iter still gives a usable density; users can't act on
+            # it. Other warnings (e.g. fewer distinct codes than components) still show.
+            warnings.filterwarnings(
+                "ignore", "Best performing initialization did not converge", ConvergenceWarning
+            )
+            density.fit(self.code_scaler_.transform(codes))
+        self.code_density_ = density
+        code_scores = self._code_surprise(codes)
+        self.code_offset_ = float(code_scores.mean()) - 1.0
+        return code_scores - self.code_offset_
+
+    def _off_surface(self, residuals) -> np.ndarray:
+        return np.mean((residuals / self.residual_scale_) ** 2, axis=1)
+
+    def _code_surprise(self, codes) -> np.ndarray:
+        """-2/k log p(z): the Mahalanobis distance over k, plus a constant, for one Gaussian."""
+        log_density = self.code_density_.score_samples(self.code_scaler_.transform(codes))
+        return -2.0 / codes.shape[1] * log_density
+
+    def _score_scaled(self, Xs) -> np.ndarray:
+        if self.outlier_score == "reconstruction":
+            return -np.asarray(self.estimator_.score_samples(Xs), dtype=np.float64)
+        codes, residuals = self._residuals(Xs)
+        return self._off_surface(residuals) + self._code_surprise(codes) - self.code_offset_
+
+    def _scaled(self, X):
+        return X if self.scaler_ is None else self.scaler_.transform(X)
+
+    def score(self, X) -> np.ndarray:
+        """Outlier score of each row (higher is more abnormal), in float64.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Rows to score, unscaled.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            The combined score, or the reconstruction error.
+        """
+        return self._score_scaled(self._scaled(X))
+
+    def reconstruction_error(self, X) -> np.ndarray:
+        """The autoencoder's own error on each row (higher is more abnormal).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Rows to score, unscaled.
+
+        Returns
+        -------
+        errors : ndarray of shape (n_samples,)
+            Reconstruction error of each scaled row.
+        """
+        return -np.asarray(self.estimator_.score_samples(self._scaled(X)), dtype=np.float64)
