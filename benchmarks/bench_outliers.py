@@ -70,7 +70,7 @@ def precision_at_n(y, scores) -> float:
 
 def skae_scores(X_train, X_test, seed):
     detector = AutoEncoderOutlierDetector(random_state=seed).fit(X_train)
-    # The default (combined) score, and the plain reconstruction error of the same autoencoder.
+    # The default (combined) score, and the plain reconstruction error of the same autoencoders.
     return {
         "skae": -detector.score_samples(X_test),
         "skae-recon": detector.reconstruction_error(X_test),
@@ -193,8 +193,13 @@ def merged(paths):
     """The figures of several ``--json`` files (e.g. runs split over processes), as one run."""
     results = {}
     for path in paths:
-        results.update(json.loads(Path(path).read_text()))
+        for name, figures in json.loads(Path(path).read_text()).items():
+            if name in results:
+                raise SystemExit(f"{name} is in more than one file; give each dataset once.")
+            results[name] = figures
     methods = list(next(iter(results.values())))
+    if any(list(figures) != methods for figures in results.values()):
+        raise SystemExit("The files hold different detectors; run them with the same columns.")
     splits = {len(f[m]["roc_splits"]) for f in results.values() for m in methods}
     if len(splits) != 1:
         raise SystemExit(f"The files hold runs with different numbers of splits: {sorted(splits)}.")

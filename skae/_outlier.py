@@ -11,13 +11,17 @@ from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
+from sklearn.utils.random import sample_without_replacement
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoEncoder
 from ._base import fresh_fit
 from ._outlier_scorer import AutoEncoderScorer
+from ._random import seed_from_random_state
 
 _SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler}
+# The fewest rows the default autoencoder trains on: one for validation, and rows after the trim.
+_MIN_ROWS = 3
 
 
 def default_autoencoder(n_features: int, random_state=None) -> AutoEncoder:
@@ -67,9 +71,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     The detector trains ``n_estimators`` autoencoders, each on its own random
     subsample of ``max_samples`` training rows (256 by default, as
     :class:`~sklearn.ensemble.IsolationForest` does), and averages their
-    outlier scores. Small subsamples hold few of the outliers among the
-    training rows, so no autoencoder learns to reconstruct them well (what
-    Liu et al. 2008 call masking), and averaging autoencoders that differ in
+    outlier scores. A small subsample holds few outliers (the same fraction,
+    but fewer rows), too few for an autoencoder to learn to reconstruct them
+    well (what Liu et al. 2008 call masking), and averaging autoencoders that differ in
     their rows and initial weights steadies the score (Chen et al. 2017,
     "Outlier detection with autoencoder ensembles"). ``n_estimators=1,
     max_samples=1.0`` is a single autoencoder trained on all the rows.
@@ -88,9 +92,10 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
               \\;-\\; \\frac{2}{k}\\log p(z) \\;+\\; c
 
     with :math:`s_j` the root mean squared residual of feature :math:`j` on
-    its training rows, :math:`p` a mixture of ``code_components`` Gaussians
-    fitted to the (standardised) training codes, and :math:`c` the constant
-    that makes the code term average 1 on the training rows: the
+    the rows of that autoencoder's final fit (its subsample less the
+    ``trim``), :math:`p` a mixture of ``code_components`` Gaussians fitted to
+    those rows' (standardised) codes, and :math:`c` the constant that makes
+    the code term average 1 on them: the
     reconstruction error in units of each feature's usual error, plus how
     improbable the code is, each about 1 on typical training rows. Each term
     is a Gaussian negative log-likelihood per dimension, up to constants
@@ -133,14 +138,15 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         Number of training rows, drawn without replacement, for each
         autoencoder: ``"auto"`` is ``min(256, n_samples)``; an int is that
         many rows (all of them, with a warning, if there are fewer); a float
-        in (0, 1] is that fraction of the rows. ``1.0`` trains every
-        autoencoder on all the rows, which suits novelty detection on clean
-        data and a detector whose autoencoder should see everything (its
-        encoder as a feature extractor, say).
+        in (0, 1] is that fraction of the rows, rounded down. Each needs at
+        least 3 rows. ``1.0`` trains every autoencoder on all the rows;
+        ``n_estimators=1, max_samples=1.0`` is a single autoencoder, which
+        suits novelty detection on clean, plentiful data, or reusing its
+        encoder as a feature extractor.
 
     scaler : {"standard", "minmax"}, transformer or None, default="standard"
-        Scaling fitted on the training rows and applied before the
-        autoencoder: ``"standard"`` (zero mean, unit variance; a feature that
+        Scaling fitted on each autoencoder's rows (those of its final fit)
+        and applied before it: ``"standard"`` (zero mean, unit variance; a feature that
         is constant in training is only centred), ``"minmax"`` ([0, 1] on the
         training range; needed for ``loss="bce"``), a transformer (cloned), or
         ``None`` for none.
@@ -184,15 +190,19 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         (``offset_``) is set on the scores of all the training rows.
 
     random_state : int, RandomState instance or None, default=None
-        Draws the subsamples and one seed per autoencoder, which seeds its
-        weights (replacing the ``random_state`` of ``estimator``, as
-        scikit-learn's bagging ensembles do) and its mixture of the codes.
-        Pass an int for a reproducible fit.
+        Draws one seed per autoencoder, which draws its rows and seeds its
+        weights and its mixture of the codes. The seeds replace every
+        ``random_state`` of ``estimator`` (nested ones too), as
+        scikit-learn's bagging ensembles do, also when this is ``None``; so
+        pass an int here for a reproducible fit. ``None`` takes fresh
+        entropy from the operating system and leaves numpy's global
+        generator alone.
 
     Attributes
     ----------
     estimators_ : list of AutoEncoderScorer
-        The fitted members, one per autoencoder. Each has ``estimator_`` (the
+        The fitted members, one per autoencoder (a private class: read its
+        attributes, don't construct it). Each has ``estimator_`` (the
         fitted autoencoder, a clone of ``estimator`` or the default),
         ``scaler_`` (its fitted scaler or None) and, with
         ``outlier_score="combined"``, the statistics of its score:
@@ -204,7 +214,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         average 1 over those rows).
 
     estimators_samples_ : list of ndarray
-        The indices of the training rows of each member, sorted.
+        The indices of the training rows of each member, sorted; its final
+        fit leaves the ``trim`` fraction of them out.
 
     max_samples_ : int
         The number of training rows of each member.
@@ -299,9 +310,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         if self.estimator is None:
             return default_autoencoder(n_features, seed)
         estimator = clone(self.estimator)
-        if "random_state" in estimator.get_params(deep=False):
-            estimator.set_params(random_state=seed)
-        return estimator
+        # Every nested seed too (an autoencoder inside a Pipeline), as bagging's members get.
+        keys = [key for key in estimator.get_params(deep=True) if key.endswith("random_state")]
+        return estimator.set_params(**dict.fromkeys(keys, seed))
 
     def _make_scaler(self):
         if isinstance(self.scaler, str):
@@ -327,16 +338,25 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     def _sample_size(self, n_samples: int) -> int:
         if self.max_samples == "auto":
-            return min(256, n_samples)
-        if isinstance(self.max_samples, Integral):
+            size = min(256, n_samples)
+        elif isinstance(self.max_samples, Integral):
             if self.max_samples > n_samples:
                 warnings.warn(
                     f"max_samples={self.max_samples} is more than the {n_samples} training "
                     f"rows; each autoencoder is trained on all {n_samples}.",
                     UserWarning,
                 )
-            return min(self.max_samples, n_samples)
-        return max(1, int(self.max_samples * n_samples))
+            size = min(self.max_samples, n_samples)
+        else:
+            size = int(self.max_samples * n_samples)
+        if size < _MIN_ROWS:
+            raise ValueError(
+                f"max_samples={self.max_samples!r} gives each autoencoder {size} of the "
+                f"n_samples = {n_samples} training rows, but it needs at least {_MIN_ROWS} (a "
+                "validation row for early stopping, and rows left after the trim); give more "
+                "rows or a larger max_samples (1.0 means all the rows)."
+            )
+        return size
 
     def fit(self, X, y=None):
         """Train the autoencoders, each on its own subsample of ``X``, and set the threshold.
@@ -356,19 +376,21 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         with fresh_fit(self):
             self._validate_params()
             X = validate_data(self, X, dtype=[np.float64, np.float32])
-            random_state = check_random_state(self.random_state)
             n_samples = X.shape[0]
             self.max_samples_ = self._sample_size(n_samples)
-            # Seeds and samples are drawn up front, as in scikit-learn's bagging ensembles.
-            seeds = random_state.randint(np.iinfo(np.int32).max, size=self.n_estimators)
             # Checked on one template before any training, so bad settings fail at once.
             self._check_estimator(self._make_estimator(X.shape[1], 0))
+            # None takes fresh entropy rather than numpy's global generator (see skae._random).
+            random_state = check_random_state(
+                seed_from_random_state(None) if self.random_state is None else self.random_state
+            )
+            # One seed per member, which also draws its rows, as in scikit-learn's bagging: a
+            # member's rows don't depend on how many members come after it.
+            seeds = random_state.randint(np.iinfo(np.int32).max, size=self.n_estimators)
             scorers, samples = [], []
             for seed in seeds:
-                rows = (
-                    np.arange(n_samples)
-                    if self.max_samples_ == n_samples
-                    else np.sort(random_state.choice(n_samples, self.max_samples_, replace=False))
+                rows = np.sort(
+                    sample_without_replacement(n_samples, self.max_samples_, random_state=seed)
                 )
                 scorer = AutoEncoderScorer(
                     self._make_estimator(X.shape[1], int(seed)),

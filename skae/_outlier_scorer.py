@@ -72,6 +72,10 @@ class AutoEncoderScorer:
         self.trim = trim
         self.random_state = random_state
 
+    def __repr__(self) -> str:
+        fitted = "fitted" if hasattr(self, "estimator_") else "unfitted"
+        return f"AutoEncoderScorer({self.estimator!r}, {self.outlier_score!r}, {fitted})"
+
     def fit(self, X):
         """Fit on ``X``; with ``trim``, fit again without its highest-scoring rows.
 
@@ -119,7 +123,8 @@ class AutoEncoderScorer:
         scale = np.sqrt(np.mean(residuals**2, axis=0))
         # A feature reconstructed (almost) exactly must not turn tiny deviations into huge scores.
         self.residual_scale_ = np.maximum(scale, max(1e-2 * float(scale.mean()), 1e-12))
-        # Standardised codes make the mixture's covariance floor (reg_covar) relative to their spread.
+        # Standardised codes make the mixture's covariance floor (reg_covar) relative to their
+        # spread.
         self.code_scaler_ = StandardScaler().fit(codes)
         density = GaussianMixture(
             n_components=min(code_components, len(codes)),

@@ -19,10 +19,12 @@ def small_estimators():
     # of check_methods_subset_invariance.
     head = dict(head_layer_sizes=(), max_epochs=40, batch_size=16, lr=1e-2, random_state=0)
     return autoencoders + [
-        skae.AutoEncoderOutlierDetector(skae.AutoEncoder(**FAST), random_state=0),
-        # The mixture of the codes meets the checks' tiny and degenerate inputs too.
+        # An ensemble of two.
+        skae.AutoEncoderOutlierDetector(skae.AutoEncoder(**FAST), n_estimators=2, random_state=0),
+        # One autoencoder, with a mixture of the codes, meets the tiny and degenerate inputs too.
         skae.AutoEncoderOutlierDetector(
-            skae.AutoEncoder(**FAST), n_estimators=1, max_samples=1.0, code_components=3, random_state=0
+            skae.AutoEncoder(**FAST), n_estimators=1, max_samples=1.0, code_components=3,
+            random_state=0,
         ),
         skae.AutoEncoderClassifier(tiny, **head),
         skae.AutoEncoderRegressor(tiny, **head),

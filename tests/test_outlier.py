@@ -4,11 +4,15 @@ import pickle
 
 import numpy as np
 import pytest
+import pandas as pd
+import torch
 from scipy.stats import spearmanr
 from sklearn.base import clone
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skae import AutoEncoder, AutoEncoderOutlierDetector, DenoisingAutoEncoder
 
@@ -248,14 +252,47 @@ def test_reconstruction_score_is_the_autoencoders_error():
     assert roc_auc_score(y, detector.reconstruction_error(X)) > 0.99
 
 
+FITTED = {"estimators_", "estimators_samples_", "max_samples_", "decision_scores_", "offset_",
+          "n_features_in_"}
+
+
+def fitted_attributes(detector):
+    return {name for name in vars(detector) if name.endswith("_") and not name.startswith("__")}
+
+
 def test_refit_keeps_no_attributes_of_the_previous_fit():
     X, _ = planted()
-    detector = AutoEncoderOutlierDetector(AutoEncoder(**FAST_AE), n_estimators=3).fit(X)
+    detector = AutoEncoderOutlierDetector(AutoEncoder(**FAST_AE), n_estimators=3, random_state=0)
+    detector.fit(pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])]))
+    assert fitted_attributes(detector) == FITTED | {"feature_names_in_"}
     assert hasattr(detector.estimators_[0], "code_density_")
     detector.set_params(outlier_score="reconstruction", n_estimators=2, max_samples=1.0).fit(X)
+    assert fitted_attributes(detector) == FITTED  # no feature_names_in_ from the first fit
     assert len(detector.estimators_) == 2 and detector.max_samples_ == len(X)
-    for name in ("code_density_", "code_scaler_", "code_offset_", "residual_scale_"):
-        assert not any(hasattr(member, name) for member in detector.estimators_), name
+    assert not any(hasattr(member, "code_density_") for member in detector.estimators_)
+
+
+class FailsOnFourthFit(AutoEncoder):
+    """An autoencoder whose fourth fit (in all its clones) fails: a failure mid-ensemble."""
+
+    fits = 0
+
+    def fit(self, X, y=None):
+        type(self).fits += 1
+        if type(self).fits == 4:
+            raise RuntimeError("the fourth fit fails")
+        return super().fit(X, y)
+
+
+def test_a_failure_mid_ensemble_leaves_nothing_fitted(fitted):
+    detector = clone(fitted[0]).set_params(estimator=AutoEncoder(**FAST_AE), n_estimators=3)
+    assert fitted_attributes(detector.fit(fitted[1])) == FITTED
+    detector.set_params(estimator=FailsOnFourthFit(**FAST_AE))
+    FailsOnFourthFit.fits = 0
+    with pytest.raises(RuntimeError, match="fourth fit"):
+        detector.fit(fitted[1])  # the second member's second fit (trim)
+    assert FailsOnFourthFit.fits == 4
+    assert fitted_attributes(detector) == set()
 
 
 def test_any_scorer_with_reconstruction_but_combined_needs_an_autoencoder():
@@ -359,7 +396,7 @@ def test_minmax_scaler_and_bce():
         AutoEncoderOutlierDetector(AutoEncoder(loss="bce"), scaler="standard").fit(X)
 
 
-def test_failed_fit_leaves_nothing_fitted(fitted):
+def test_bad_settings_fail_before_training_and_leave_nothing_fitted(fitted):
     detector = clone(fitted[0]).set_params(estimator=AutoEncoder(loss="bce"))
     detector.offset_ = 1.0
     with pytest.raises(ValueError):
@@ -378,6 +415,50 @@ def test_pickle_round_trip(fitted):
     restored = pickle.loads(pickle.dumps(detector))
     np.testing.assert_array_equal(restored.score_samples(X), detector.score_samples(X))
     assert restored.offset_ == detector.offset_
+
+
+@pytest.mark.parametrize("max_samples", [2, 0.003])
+def test_too_few_rows_per_autoencoder_is_a_clear_error(max_samples):
+    X, _ = planted()
+    detector = AutoEncoderOutlierDetector(AutoEncoder(**FAST_AE), max_samples=max_samples)
+    with pytest.raises(ValueError, match="autoencoder 1 of the n_samples = 630 training rows|"
+                                         "autoencoder 2 of the n_samples = 630 training rows"):
+        detector.fit(X)
+    assert fitted_attributes(detector) == set()
+
+
+def test_global_random_state_untouched_and_reproducible():
+    X, _ = planted(n_inliers=200, n_outliers=10)
+    torch_state, np_state = torch.random.get_rng_state(), np.random.get_state()[1].copy()
+    scores = [
+        AutoEncoderOutlierDetector(AutoEncoder(**FAST_AE), n_estimators=2, random_state=seed)
+        .fit(X).score_samples(X)
+        for seed in (5, 5, None)
+    ]
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    np.testing.assert_array_equal(np.random.get_state()[1], np_state)
+    np.testing.assert_array_equal(scores[0], scores[1])
+    assert not np.allclose(scores[0], scores[2])  # None: fresh seeds
+
+
+def test_a_members_rows_come_from_its_seed_alone():
+    # As in scikit-learn's bagging: more members leave the first members' rows as they were.
+    X, _ = planted()
+    rows = [
+        AutoEncoderOutlierDetector(AutoEncoder(**FAST_AE), n_estimators=n, random_state=0)
+        .fit(X).estimators_samples_
+        for n in (1, 3)
+    ]
+    np.testing.assert_array_equal(rows[0][0], rows[1][0])
+    assert not np.array_equal(rows[1][0], rows[1][1])
+
+
+def test_nested_seeds_are_replaced():
+    X, _ = planted(n_inliers=100, n_outliers=5)
+    pipeline = make_pipeline(StandardScaler(), AutoEncoder(**FAST_AE))
+    detector = AutoEncoderOutlierDetector(pipeline, n_estimators=2, random_state=0).fit(X)
+    seeds = [m.estimator_.get_params()["autoencoder__random_state"] for m in detector.estimators_]
+    assert len(set(seeds)) == 2 and 0 not in seeds
 
 
 @pytest.mark.parametrize("trim", [0.5, -0.1])
