@@ -73,9 +73,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     :class:`~sklearn.ensemble.IsolationForest` does), and averages their
     outlier scores. A small subsample holds few outliers (the same fraction,
     but fewer rows), too few for an autoencoder to learn to reconstruct them
-    well (what Liu et al. 2008 call masking), and averaging autoencoders that differ in
-    their rows and initial weights steadies the score (Chen et al. 2017,
-    "Outlier detection with autoencoder ensembles"). ``n_estimators=1,
+    well (what Liu et al. 2008 call masking), and averaging autoencoders
+    that differ in their rows and initial weights steadies the score (Chen
+    et al. 2017, "Outlier detection with autoencoder ensembles"). ``n_estimators=1,
     max_samples=1.0`` is a single autoencoder trained on all the rows.
     This estimator follows the contract of scikit-learn's outlier detectors
     such as :class:`~sklearn.ensemble.IsolationForest`: :meth:`score_samples`
@@ -111,9 +111,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     The input is scaled before each autoencoder sees it (``scaler``,
     standardisation by default, as PyOD does), so that every feature counts
     on the same scale. Each scaler is fitted on its autoencoder's training
-    rows only; rows
-    outside the training range at prediction time are not clipped, so they
-    keep a large score.
+    rows only; rows outside the training range at prediction time are not
+    clipped, so they keep a large score.
 
     Parameters
     ----------
@@ -146,10 +145,10 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     scaler : {"standard", "minmax"}, transformer or None, default="standard"
         Scaling fitted on each autoencoder's rows (those of its final fit)
-        and applied before it: ``"standard"`` (zero mean, unit variance; a feature that
-        is constant in training is only centred), ``"minmax"`` ([0, 1] on the
-        training range; needed for ``loss="bce"``), a transformer (cloned), or
-        ``None`` for none.
+        and applied before it: ``"standard"`` (zero mean, unit variance; a
+        feature that is constant in training is only centred), ``"minmax"``
+        ([0, 1] on the training range; needed for ``loss="bce"``), a
+        transformer (cloned), or ``None`` for none.
 
     outlier_score : {"combined", "reconstruction"}, default="combined"
         The outlier score: reconstruction error per feature's usual error plus
@@ -161,8 +160,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     code_components : int, default=1
         Number of Gaussian components of the density of the codes in the
         combined score, capped at the number of rows of the final fit (see
-        ``estimators_[i].code_density_.n_components``); ``1`` is the Mahalanobis distance of
-        the code. More components suit normal data made of separate
+        ``estimators_[i].code_density_.n_components``); ``1`` is the
+        Mahalanobis distance of the code. More components suit normal data made of separate
         clusters; but a mixture can also give a cluster of outliers among
         the training rows a component of its own, and so score them as
         normal, which is why the default is one. With ``trim > 0`` the first
@@ -248,8 +247,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     The training rows may contain outliers (the detector is unsupervised);
     the subsamples, the bottleneck, early stopping and the second fit
     without the highest-scoring rows (``trim``) keep the autoencoders from
-    learning to reconstruct the few unusual rows well. Training on rows known to be
-    normal (novelty detection) works the same way and usually better.
+    learning to reconstruct the few unusual rows well. Training on rows known
+    to be normal (novelty detection) works the same way and usually better.
 
     Examples
     --------

@@ -162,31 +162,9 @@ class AutoEncoderScorer:
         return X if self.scaler_ is None else self.scaler_.transform(X)
 
     def score(self, X) -> np.ndarray:
-        """Outlier score of each row (higher is more abnormal), in float64.
-
-        Parameters
-        ----------
-        X : ndarray of shape (n_samples, n_features)
-            Rows to score, unscaled.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            The combined score, or the reconstruction error.
-        """
+        """Outlier score of each unscaled row (higher is more abnormal), in float64."""
         return self._score_scaled(self._scaled(X))
 
     def reconstruction_error(self, X) -> np.ndarray:
-        """The autoencoder's own error on each row (higher is more abnormal).
-
-        Parameters
-        ----------
-        X : ndarray of shape (n_samples, n_features)
-            Rows to score, unscaled.
-
-        Returns
-        -------
-        errors : ndarray of shape (n_samples,)
-            Reconstruction error of each scaled row.
-        """
+        """The autoencoder's own error on each unscaled row (higher is more abnormal)."""
         return -np.asarray(self.estimator_.score_samples(self._scaled(X)), dtype=np.float64)
