@@ -39,7 +39,7 @@ from ._data import (
     to_tensor,
 )
 from ._losses import RECONSTRUCTION_LOSSES, Objective
-from ._modules import ACTIVATIONS, mlp_autoencoder
+from ._modules import ACTIVATIONS, call_in_dtype, mlp_autoencoder
 from ._params import collect_defaults, make_init
 from ._random import init_parameters, make_generator, seed_from_random_state
 from .exceptions import ModelFileError, check_weights
@@ -254,8 +254,8 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     }
 
     _code_activation = "identity"
-    # Rows per inference block: at most 4096, and at most ~16 MB of densified float32.
-    _inference_values = 2**22
+    # Rows per inference block: at most 4096, and at most ~16 MB of densified input.
+    _inference_bytes = 2**24
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -519,14 +519,22 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     # -- inference --------------------------------------------------------------------
     def _apply(self, fn, X) -> np.ndarray:
-        """Run ``fn(module, batch)`` over row blocks of ``X`` in eval mode."""
+        """Run ``fn(module, batch)`` over row blocks of ``X`` in eval mode, in ``X``'s precision.
+
+        float64 input is computed in float64 (weights cast for the call), so a
+        row's result does not depend on the rows it comes with, the block size,
+        the thread count or the CPU's kernels beyond float64 rounding; float32
+        input is computed in float32.
+        """
         module = self.module_
         module.eval()
         device = _engine.module_device(self.net_)
-        rows = max(1, min(4096, self._inference_values // max(X.shape[1], 1)))
+        dtype = np.float64 if X.dtype == np.float64 else np.float32
+        row_bytes = max(X.shape[1], 1) * np.dtype(dtype).itemsize
+        rows = max(1, min(4096, self._inference_bytes // row_bytes))
         with torch.inference_mode():
             blocks = [
-                fn(module, to_tensor(block, device)).cpu().numpy()
+                call_in_dtype(module, fn, to_tensor(block, device, dtype)).cpu().numpy()
                 for block in iter_row_blocks(X, rows)
             ]
         return np.concatenate(blocks, axis=0)

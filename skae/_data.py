@@ -70,12 +70,12 @@ def restore_device(device) -> torch.device:
     return device if _available(device) else torch.device("cpu")
 
 
-def to_tensor(X, device: torch.device) -> torch.Tensor:
-    """Copy a dense array (or a CSR block, densified) to a float32 tensor on ``device``."""
+def to_tensor(X, device: torch.device, dtype=np.float32) -> torch.Tensor:
+    """Copy a dense array (or a CSR block, densified) to a ``dtype`` tensor on ``device``."""
     if sp.issparse(X):
-        array = X.astype(np.float32).toarray()
+        array = X.astype(dtype).toarray()
     else:
-        array = np.asarray(X, dtype=np.float32, order="C")
+        array = np.asarray(X, dtype=dtype, order="C")
         if array is X or not array.flags.owndata:
             # The input itself (maybe read-only, maybe the user's): torch must not alias it.
             array = array.copy()

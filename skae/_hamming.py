@@ -16,14 +16,16 @@ installed.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from numbers import Integral
+from copy import deepcopy
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import effective_n_jobs
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
+from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import fresh_fit
 
@@ -33,14 +35,32 @@ _WORD = 64
 # Queries x stored codes per block: 16 x 16384 words = 2 MiB of XOR, about one L2 cache.
 _QUERY_BLOCK = 16
 _CODE_BLOCK = 16384
+# Sparse rows are densified this many values at a time (16 MiB of float64) to be binarised.
+_DENSE_BLOCK = 1 << 21
 
 
 # -- packing -------------------------------------------------------------------------------
-def _check_bits(bits, what: str = "bits") -> np.ndarray:
-    """``bits`` as a 2-D boolean array, refusing anything but 0 and 1."""
+def _check_bits(bits, what: str = "bits", threshold=None) -> np.ndarray:
+    """``bits`` as a 2-D boolean array.
+
+    With ``threshold=None``, refusing anything but 0 and 1; otherwise the
+    values strictly greater than ``threshold`` (which must then be finite
+    numbers) are the ones.
+    """
     if sp.issparse(bits):
         bits = bits.toarray()
     bits = np.asarray(bits)
+    if threshold is not None:
+        if bits.ndim != 2:
+            raise ValueError(f"{what} must be a 2-D array, got shape {bits.shape}.")
+        if bits.dtype.kind not in "biuf":
+            raise ValueError(f"{what} must hold real numbers, got dtype {bits.dtype}.")
+        if bits.dtype.kind == "f" and not np.isfinite(bits).all():
+            raise ValueError(
+                f"{what} contains NaN or infinity, which binarize={threshold!r} cannot "
+                "turn into bits; remove or impute those values first."
+            )
+        return bits > threshold
     if bits.ndim != 2:
         raise ValueError(f"{what} must be a 2-D array of 0 and 1, got shape {bits.shape}.")
     if bits.dtype == bool:
@@ -52,10 +72,34 @@ def _check_bits(bits, what: str = "bits") -> np.ndarray:
         bad = bits[~(is_one | (bits == 0))].flat[0]
         raise ValueError(
             f"{what} must hold only 0 and 1 (binary codes), but holds {bad!r}. Binarise "
-            "first (e.g. X > 0 for sign codes), or give HammingIndex a hasher such as "
-            "HashingAutoEncoder to index raw features."
+            "first (e.g. X > 0 for sign codes), let HammingIndex do it (binarize=0.0, "
+            "its default), or give HammingIndex a hasher such as HashingAutoEncoder to "
+            "index raw features."
         )
     return is_one
+
+
+def _pack_rows(Z, threshold, what: str):
+    """Packed codes of the rows of ``Z``, and their number of bits.
+
+    The bits are ``Z > threshold``, or ``Z``'s own 0/1 values when
+    ``threshold`` is None (see :func:`_check_bits`). A sparse ``Z`` is
+    densified a block of rows at a time, so its implicit zeros are compared
+    with the threshold like any other value.
+    """
+    if not sp.issparse(Z):
+        bits = _check_bits(Z, what, threshold)
+        return pack_bits(bits), bits.shape[1]
+    Z = Z.tocsr()
+    n_rows, n_bits = Z.shape
+    step = max(1, _DENSE_BLOCK // max(1, n_bits))
+    parts = [
+        pack_bits(_check_bits(Z[start : start + step].toarray(), what, threshold))
+        for start in range(0, n_rows, step)
+    ]
+    if not parts:
+        return np.zeros((0, max(1, -(-n_bits // _WORD))), dtype=np.uint64), n_bits
+    return np.concatenate(parts), n_bits
 
 
 def pack_bits(bits) -> np.ndarray:
@@ -273,16 +317,32 @@ class HammingIndex(BaseEstimator):
     distance (the number of differing bits). Results are exact, with ties at
     equal distance broken by stored index on the numpy backend.
 
+    The bits of a row are its values binarised as by ``BernoulliNB`` and
+    :class:`~sklearn.preprocessing.Binarizer`: ``bits = values > binarize``.
+    The values are those of ``X`` itself when ``hasher`` is ``None``, and
+    those of ``hasher.transform(X)`` otherwise.
+
     Parameters
     ----------
     hasher : estimator or None, default=None
-        A transformer whose ``transform`` returns 0/1 bits, such as
-        :class:`HashingAutoEncoder` or
-        ``make_pipeline(PCA(32), Binarizer(threshold=0))``. It is cloned
-        and fitted on the rows given to :meth:`fit`; to use one that is
-        already fitted (on a sample, say), wrap it in
-        :class:`sklearn.frozen.FrozenEstimator`. ``None`` indexes ``X``
-        itself, which must then hold only 0 and 1.
+        A transformer whose ``transform`` output is binarised into the codes,
+        such as :class:`HashingAutoEncoder` (0/1 bits, which ``binarize=0.0``
+        leaves unchanged), ``make_pipeline(PCA(32), Binarizer(threshold=0))``
+        or just ``PCA(32)`` (signs of the components, through ``binarize``).
+        It is cloned and fitted on the rows given to :meth:`fit`; to use one
+        that is already fitted (on a sample, say), wrap it in
+        :class:`sklearn.frozen.FrozenEstimator`. It validates its own input.
+        ``None`` indexes ``X`` itself, binarised.
+
+    binarize : float or None, default=0.0
+        Threshold that turns values into bits: values strictly greater than
+        it are 1, all others 0, for the rows given to :meth:`fit` and for the
+        queries alike. It applies to ``X`` when ``hasher`` is ``None`` (in a
+        sparse ``X``, implicit zeros are values 0 like any other, so with a
+        negative threshold they become ones), and to the hasher's
+        ``transform`` output otherwise. The values must be finite. ``None``
+        binarises nothing: the values must then already be 0 and 1 (or
+        booleans), and anything else is an error.
 
     n_neighbors : int, default=5
         Number of neighbours :meth:`kneighbors` returns by default.
@@ -322,7 +382,13 @@ class HammingIndex(BaseEstimator):
         The backend in use, ``"numpy"`` or ``"faiss"``.
 
     n_features_in_ : int
-        Number of features of ``X`` in :meth:`fit`.
+        Number of features of ``X`` in :meth:`fit` (the hasher's, when it
+        has this attribute).
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during :meth:`fit` (the hasher's, when it
+        has this attribute). Defined only when ``X`` has feature names that
+        are all strings.
 
     See Also
     --------
@@ -350,18 +416,29 @@ class HammingIndex(BaseEstimator):
     (array([[1., 2.]]), array([[1, 0]]))
     >>> index.radius_neighbors([[1, 1, 0, 0]], radius=1, return_distance=False)[0]
     array([1])
+
+    Real values are binarised at ``binarize=0.0``: here to the same codes.
+
+    >>> X = np.array([[-0.5, -1.0, 0.0, -2.0], [0.3, -1.0, 0.0, 0.0], [1.0, 2.0, 0.1, 5.0]])
+    >>> index = HammingIndex(backend="numpy").fit(X)
+    >>> index.kneighbors([[1.5, 0.7, -0.2, -3.0]], n_neighbors=2)
+    (array([[1., 2.]]), array([[1, 0]]))
     """
 
     _parameter_constraints: dict = {
         "hasher": [HasMethods(["fit", "transform"]), None],
+        "binarize": [Interval(Real, None, None, closed="neither"), None],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "radius": [Interval(Integral, 0, None, closed="left")],
         "backend": [StrOptions({"auto", "numpy", "faiss"})],
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, hasher=None, *, n_neighbors=5, radius=2, backend="auto", n_jobs=None):
+    def __init__(
+        self, hasher=None, *, binarize=0.0, n_neighbors=5, radius=2, backend="auto", n_jobs=None
+    ):
         self.hasher = hasher
+        self.binarize = binarize
         self.n_neighbors = n_neighbors
         self.radius = radius
         self.backend = backend
@@ -374,8 +451,9 @@ class HammingIndex(BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Rows to index: raw features for the hasher, or 0/1 bits when
-            ``hasher`` is ``None``.
+            Rows to index: raw features for the hasher, or values binarised
+            at ``binarize`` (0/1 bits when it is ``None``) when ``hasher``
+            is ``None``.
         y : array-like of shape (n_samples,) or None, default=None
             Passed to the hasher's ``fit`` (unsupervised hashers ignore it).
 
@@ -390,21 +468,28 @@ class HammingIndex(BaseEstimator):
             backend = self._resolve_backend()
             if self.hasher is None:
                 hasher = None
-                bits = _check_bits(X, "X")
-                n_features = bits.shape[1]
+                # Sets n_features_in_ and feature_names_in_.
+                X = validate_data(self, X, reset=True, accept_sparse="csr", dtype="numeric")
+                codes, n_bits = _pack_rows(X, self.binarize, "X")
             else:
                 hasher = clone(self.hasher).fit(X, y)
-                bits = _check_bits(hasher.transform(X), "the hasher's transform output")
-                n_features = getattr(hasher, "n_features_in_", None)
-            if bits.shape[0] < 1 or bits.shape[1] < 1:
-                raise ValueError(f"Cannot index an empty array of shape {bits.shape}.")
+                codes, n_bits = _pack_rows(
+                    hasher.transform(X), self.binarize, "the hasher's transform output"
+                )
+                if codes.shape[0] < 1 or n_bits < 1:
+                    raise ValueError(
+                        f"The hasher's transform output has shape {(codes.shape[0], n_bits)}; "
+                        "it must have at least one row and one column (bit) to index."
+                    )
+                if hasattr(hasher, "n_features_in_"):
+                    self.n_features_in_ = int(hasher.n_features_in_)
+                if hasattr(hasher, "feature_names_in_"):
+                    self.feature_names_in_ = hasher.feature_names_in_
             self.hasher_ = hasher
-            self.codes_ = pack_bits(bits)
-            self.n_bits_ = int(bits.shape[1])
-            self.n_samples_fit_ = int(bits.shape[0])
+            self.codes_ = codes
+            self.n_bits_ = int(n_bits)
+            self.n_samples_fit_ = int(codes.shape[0])
             self.backend_ = backend
-            if n_features is not None:
-                self.n_features_in_ = int(n_features)
         return self
 
     def _resolve_backend(self) -> str:
@@ -426,15 +511,17 @@ class HammingIndex(BaseEstimator):
     # -- queries --------------------------------------------------------------------------
     def _query_codes(self, X) -> np.ndarray:
         if self.hasher_ is None:
-            bits = _check_bits(X, "X")
-        else:
-            bits = _check_bits(self.hasher_.transform(X), "the hasher's transform output")
-        if bits.shape[1] != self.n_bits_:
+            X = validate_data(self, X, reset=False, accept_sparse="csr", dtype="numeric")
+            return _pack_rows(X, self.binarize, "X")[0]
+        codes, n_bits = _pack_rows(
+            self.hasher_.transform(X), self.binarize, "the hasher's transform output"
+        )
+        if n_bits != self.n_bits_:
             raise ValueError(
-                f"X has {bits.shape[1]} bits per code, but the index stores codes of "
-                f"{self.n_bits_} bits; pass codes of the same length."
+                f"The hasher's transform output has {n_bits} bits per code, but the index "
+                f"stores codes of {self.n_bits_} bits; query with the hasher fitted here."
             )
-        return pack_bits(bits)
+        return codes
 
     def _n_jobs(self) -> int:
         # joblib's reading of n_jobs (-1: every core); None and 0 mean one thread here.
@@ -458,9 +545,9 @@ class HammingIndex(BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_queries, n_features) or None
-            Queries (raw features for the hasher, or bits). ``None`` queries
-            the stored codes themselves, each one excluded from its own
-            neighbours, as in ``NearestNeighbors``.
+            Queries, hashed and binarised as the rows given to :meth:`fit`.
+            ``None`` queries the stored codes themselves, each one excluded
+            from its own neighbours, as in ``NearestNeighbors``.
         n_neighbors : int or None, default=None
             Neighbours per query; ``None`` uses the ``n_neighbors`` parameter.
         return_distance : bool, default=True
@@ -543,8 +630,9 @@ class HammingIndex(BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_queries, n_features) or None
-            Queries; ``None`` queries the stored codes themselves, each one
-            excluded from its own neighbours.
+            Queries, hashed and binarised as the rows given to :meth:`fit`;
+            ``None`` queries the stored codes themselves, each one excluded
+            from its own neighbours.
         radius : int or None, default=None
             Largest Hamming distance included; ``None`` uses the ``radius``
             parameter.
@@ -601,5 +689,12 @@ class HammingIndex(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = self.hasher is not None
+        if self.hasher is None:
+            tags.input_tags.sparse = True  # CSR, binarised a block of rows at a time
+            return tags
+        try:
+            # X goes to the hasher as it is, so the hasher's input tags are the index's.
+            tags.input_tags = deepcopy(get_tags(self.hasher).input_tags)
+        except (AttributeError, TypeError):  # no scikit-learn tags: assume it takes sparse
+            tags.input_tags.sparse = True
         return tags

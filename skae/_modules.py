@@ -84,3 +84,42 @@ def mlp_autoencoder(
     encoder = mlp([n_features, *hidden, n_components], activation, code_activation)
     decoder = mlp([n_components, *reversed(hidden), n_features], activation, output_activation)
     return AutoEncoderModule(encoder, decoder, noise=noise)
+
+
+class _Method(nn.Module):
+    """``fn(module, x)`` as a module's ``forward``, for :func:`call_in_dtype`."""
+
+    def __init__(self, module: nn.Module, fn):
+        super().__init__()
+        self.module = module
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(self.module, x)
+
+
+def call_in_dtype(module: nn.Module, fn, x: torch.Tensor):
+    """``fn(module, x)`` computed in ``x``'s floating dtype, leaving ``module`` unchanged.
+
+    The floating parameters and buffers of ``module`` are cast to ``x.dtype``
+    for this call only (a float32 weight is exact in float64), so float64
+    input is computed in float64 end to end.
+
+    Examples
+    --------
+    >>> import torch
+    >>> layer = torch.nn.Linear(3, 2)
+    >>> call_in_dtype(layer, lambda m, x: m(x), torch.ones(4, 3, dtype=torch.float64)).dtype
+    torch.float64
+    >>> layer.weight.dtype
+    torch.float32
+    """
+    state = dict(module.named_parameters())
+    state.update(module.named_buffers())
+    if all(not t.is_floating_point() or t.dtype == x.dtype for t in state.values()):
+        return fn(module, x)
+    cast = {
+        f"module.{name}": t.to(x.dtype) if t.is_floating_point() else t
+        for name, t in state.items()
+    }
+    return torch.func.functional_call(_Method(module, fn), cast, (x,))

@@ -24,6 +24,10 @@ _SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler}
 _MIN_ROWS = 3
 
 
+# Epochs of the default member autoencoder (tests shorten it to run scikit-learn's checks).
+_DEFAULT_MAX_EPOCHS = 100
+
+
 def default_autoencoder(n_features: int, random_state=None) -> AutoEncoder:
     """The autoencoder that :class:`AutoEncoderOutlierDetector` trains by default.
 
@@ -55,7 +59,7 @@ def default_autoencoder(n_features: int, random_state=None) -> AutoEncoder:
         n_components=max(1, math.ceil(math.sqrt(n_features))),
         hidden_layer_sizes=(64, 32),
         activation="relu",
-        max_epochs=100,
+        max_epochs=_DEFAULT_MAX_EPOCHS,
         batch_size=64,
         random_state=random_state,
     )

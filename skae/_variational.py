@@ -109,7 +109,7 @@ class VariationalAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
         def error(module, xb):
             # Summing in float64 keeps a row's score the same whatever the block size.
             def elbo(eps):
-                out = {k: v.double() for k, v in module(xb, eps=eps).items()}
+                out = {k: v.double() for k, v in module(xb, eps=eps.to(xb.dtype)).items()}
                 return negative_elbo(out, xb.double())
 
             return torch.stack([elbo(e) for e in draws]).mean(0)

@@ -14,9 +14,7 @@ def small_estimators():
     """One instance of each public estimator, fast enough for the common checks."""
     autoencoders = small_autoencoders()
     tiny = skae.AutoEncoder(n_components=4, hidden_layer_sizes=(8,), max_epochs=5, batch_size=16)
-    # A linear head: with a hidden layer too, float32 inference of one row alone and of
-    # the same row in a batch differ by ~1e-6 relative (BLAS kernels), beyond the 1e-7
-    # of check_methods_subset_invariance.
+    # A linear head (the default (64,) head is checked in default_estimators).
     head = dict(head_layer_sizes=(), max_epochs=40, batch_size=16, lr=1e-2, random_state=0)
     return autoencoders + [
         # An ensemble of two.
@@ -33,4 +31,23 @@ def small_estimators():
                                     batch_size=16, random_state=0),
             n_neighbors=2,
         ),
+    ]
+
+
+# Epochs for the default-constructed instances: scikit-learn's checks test the contract.
+CHECK_EPOCHS = 3
+
+
+def default_estimators():
+    """Every public estimator as a user constructs it, training shortened only through max_epochs.
+
+    The outlier detector's members are its default autoencoder, whose epochs the
+    check shortens through ``skae._outlier._DEFAULT_MAX_EPOCHS`` (see test_common).
+    """
+    autoencoders = [cls(max_epochs=CHECK_EPOCHS) for cls in skae.all_estimators().values()]
+    return autoencoders + [
+        skae.AutoEncoderOutlierDetector(),
+        skae.AutoEncoderClassifier(max_epochs=CHECK_EPOCHS),
+        skae.AutoEncoderRegressor(max_epochs=CHECK_EPOCHS),
+        skae.HammingIndex(),
     ]

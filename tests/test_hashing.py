@@ -10,7 +10,12 @@ from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.frozen import FrozenEstimator
+from sklearn.impute import SimpleImputer
 from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils import get_tags
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import check_estimator
 
 from skae import HammingIndex, HashingAutoEncoder, pack_bits, unpack_bits
 from skae._hashing import BinaryCode
@@ -115,19 +120,171 @@ def test_numpy_backend_breaks_ties_by_index():
 
 def test_index_errors_and_estimator_api(rng):
     codes = rng.randint(0, 2, size=(50, 8))
-    index = HammingIndex(n_neighbors=3, backend="numpy")
+    index = HammingIndex(n_neighbors=3, backend="numpy", binarize=None)
     assert clone(index).get_params() == index.get_params()
-    with pytest.raises(ValueError, match="only 0 and 1.*hasher"):
+    with pytest.raises(ValueError, match="only 0 and 1.*binarize=0.0.*hasher"):
         index.fit(rng.normal(size=(50, 8)))
     assert not hasattr(index, "codes_")
     index.fit(codes)
-    with pytest.raises(ValueError, match="8 bits"):
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        index.kneighbors(codes + 0.5)  # queries too
+    with pytest.raises(ValueError, match="X has 5 features, but HammingIndex is expecting 8"):
         index.kneighbors(codes[:, :5])
     with pytest.raises(ValueError, match="n_neighbors <= n_samples_fit"):
         index.kneighbors(codes, n_neighbors=51)
     assert index.kneighbors(codes[:2], return_distance=False).shape == (2, 3)
     restored = pickle.loads(pickle.dumps(index))
     np.testing.assert_array_equal(restored.kneighbors(codes)[1], index.kneighbors(codes)[1])
+
+
+# -- binarize and input validation ------------------------------------------------------------
+def test_binarize_at_zero_indexes_the_signs(rng):
+    X = rng.normal(size=(300, 20))
+    X[::7, 3] = 0.0  # exactly at the threshold: a 0 bit
+    queries = rng.normal(size=(30, 20))
+    index = HammingIndex(backend="numpy").fit(X)  # binarize=0.0, the default
+    signs = HammingIndex(backend="numpy", binarize=None).fit(X > 0)
+    np.testing.assert_array_equal(index.codes_, pack_bits(X > 0))
+    assert index.n_bits_ == 20 and index.n_features_in_ == 20
+    for a, b in zip(index.kneighbors(queries, 7), signs.kneighbors(queries > 0, 7)):
+        np.testing.assert_array_equal(a, b)
+    dist, ind = index.kneighbors(queries, 7)
+    full = brute_force(queries > 0, X > 0)
+    np.testing.assert_array_equal(dist, np.sort(full, axis=1)[:, :7])
+    ind = index.radius_neighbors(queries, radius=6, return_distance=False)
+    assert [len(i) for i in ind] == list((full <= 6).sum(axis=1))
+    # Hand-checked: [-0.5, 0, 0.3, 2] -> bits 0011 -> word 4 + 8 = 12.
+    np.testing.assert_array_equal(HammingIndex().fit([[-0.5, 0.0, 0.3, 2.0]]).codes_, [[12]])
+
+
+def test_binarize_at_another_threshold(rng):
+    X = rng.uniform(size=(200, 10))
+    index = HammingIndex(binarize=0.5, backend="numpy").fit(X)
+    np.testing.assert_array_equal(index.codes_, pack_bits(X > 0.5))
+    # Values equal to the threshold are 0 (strictly greater, as BernoulliNB and Binarizer).
+    tiny = HammingIndex(binarize=0.5).fit([[0.5, 0.6, -1.0, 2.0]])
+    np.testing.assert_array_equal(tiny.codes_, [[10]])  # bits 0101
+    dist, ind = index.kneighbors(X[:5] + 0.01, n_neighbors=1)
+    assert dist.max() <= 10 and ind.shape == (5, 1)
+    np.testing.assert_array_equal(
+        dist, np.sort(brute_force(X[:5] + 0.01 > 0.5, X > 0.5), axis=1)[:, :1]
+    )
+    # Integer and boolean input binarise the same way.
+    ints = rng.randint(0, 4, size=(50, 6))
+    np.testing.assert_array_equal(HammingIndex(binarize=1.5).fit(ints).codes_,
+                                  pack_bits(ints > 1.5))
+    np.testing.assert_array_equal(HammingIndex().fit(ints.astype(bool)).codes_,
+                                  pack_bits(ints > 0))
+
+
+def test_binarize_none_refuses_non_binary_values(rng):
+    index = HammingIndex(binarize=None)
+    with pytest.raises(ValueError, match=r"X must hold only 0 and 1 \(binary codes\), but holds"):
+        index.fit([[0.0, 0.5], [1.0, 0.0]])
+    codes = rng.randint(0, 2, size=(20, 9))
+    np.testing.assert_array_equal(index.fit(codes).codes_, pack_bits(codes))
+    with pytest.raises(InvalidParameterError, match="binarize"):
+        HammingIndex(binarize="sign").fit(codes)
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.25, -0.5])
+def test_sparse_input_binarises_implicit_zeros_too(threshold, rng):
+    dense = rng.normal(size=(120, 70)) * (rng.uniform(size=(120, 70)) < 0.2)
+    X = sp.csr_matrix(dense)
+    index = HammingIndex(binarize=threshold, backend="numpy").fit(X)
+    # With a negative threshold every implicit zero is a 1 bit.
+    np.testing.assert_array_equal(index.codes_, pack_bits(dense > threshold))
+    if threshold < 0:
+        assert unpack_bits(index.codes_, 70).mean() > 0.8
+    dist, ind = index.kneighbors(sp.csc_matrix(dense[:9]), n_neighbors=4)
+    dense_dist, _ = HammingIndex(binarize=threshold, backend="numpy").fit(dense).kneighbors(
+        dense[:9], n_neighbors=4)
+    np.testing.assert_array_equal(dist, dense_dist)
+    assert (dist[:, 0] == 0).all()
+
+
+def test_sparse_input_is_binarised_block_by_block(rng, monkeypatch):
+    import skae._hamming as hamming
+
+    monkeypatch.setattr(hamming, "_DENSE_BLOCK", 300)  # 4 rows of 70 values per block
+    dense = rng.normal(size=(23, 70)) * (rng.uniform(size=(23, 70)) < 0.3)
+    codes = HammingIndex(binarize=-0.1).fit(sp.csr_matrix(dense)).codes_
+    np.testing.assert_array_equal(codes, pack_bits(dense > -0.1))
+
+
+def test_standard_input_errors(rng):
+    X = rng.normal(size=(30, 8))
+    bad = X.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        HammingIndex().fit(bad)
+    index = HammingIndex().fit(X)
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        index.kneighbors(bad[:5])
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        index.radius_neighbors(bad[:5])
+    with pytest.raises(ValueError, match="X has 5 features, but HammingIndex is expecting 8"):
+        index.kneighbors(X[:, :5])
+    with pytest.raises(ValueError, match="X has 9 features, but HammingIndex is expecting 8"):
+        index.radius_neighbors(np.hstack([X, X[:, :1]]))
+    with pytest.raises(ValueError, match=r"0 feature\(s\) \(shape=\(30, 0\)\)"):
+        HammingIndex().fit(X[:, :0])
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        HammingIndex().fit(X + 1j)
+    # One stored row: fitting works, asking for more neighbours than rows does not.
+    one = HammingIndex().fit(X[:1])
+    assert one.n_samples_fit_ == 1
+    with pytest.raises(ValueError, match="n_neighbors <= n_samples_fit"):
+        one.kneighbors(X[:2])
+    np.testing.assert_array_equal(one.kneighbors(X[:2], n_neighbors=1)[1], [[0], [0]])
+
+
+def test_feature_names_follow_scikit_learn():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(np.random.RandomState(0).normal(size=(20, 3)), columns=["a", "b", "c"])
+    index = HammingIndex().fit(X)
+    np.testing.assert_array_equal(index.feature_names_in_, ["a", "b", "c"])
+    with pytest.warns(UserWarning, match="valid feature names, but HammingIndex was fitted with"):
+        index.kneighbors(X.to_numpy()[:2], n_neighbors=1)
+    with pytest.raises(ValueError, match="feature names should match"):
+        index.kneighbors(X.rename(columns={"a": "z"})[:2], n_neighbors=1)
+    hashed = HammingIndex(PCA(2)).fit(X)
+    np.testing.assert_array_equal(hashed.feature_names_in_, ["a", "b", "c"])
+    assert hashed.n_features_in_ == 3
+
+
+def test_hasher_output_is_binarised(rng):
+    X = rng.normal(size=(200, 12))
+    pca = PCA(n_components=6, svd_solver="full")
+    index = HammingIndex(pca, backend="numpy").fit(X)
+    signs = pca.fit(X).transform(X) > 0
+    np.testing.assert_array_equal(index.codes_, pack_bits(signs))
+    assert index.n_bits_ == 6 and index.n_features_in_ == 12
+    queries = rng.normal(size=(10, 12))
+    expected = np.sort(brute_force(pca.transform(queries) > 0, signs), axis=1)[:, :5]
+    np.testing.assert_array_equal(index.kneighbors(queries)[0], expected)
+    # binarize=None wants 0/1 from the hasher, and says so.
+    with pytest.raises(ValueError, match="hasher's transform output must hold only 0 and 1"):
+        HammingIndex(pca, binarize=None).fit(X)
+    nan = FunctionTransformer(lambda Z: np.full_like(Z, np.nan))
+    with pytest.raises(ValueError, match="hasher's transform output contains NaN"):
+        HammingIndex(nan).fit(X)
+
+
+def test_tags_follow_the_hasher():
+    assert get_tags(HammingIndex()).input_tags.sparse
+    assert not get_tags(HammingIndex()).input_tags.allow_nan
+    assert get_tags(HammingIndex(HashingAutoEncoder())).input_tags.sparse
+    imputed = HammingIndex(SimpleImputer())  # bits: imputed values > 0
+    assert get_tags(imputed).input_tags.allow_nan
+    X = np.random.RandomState(0).normal(size=(20, 4))
+    X[0, 1] = np.nan
+    assert imputed.fit(X).n_samples_fit_ == 20
+
+
+def test_default_index_passes_check_estimator():
+    # Raises on the first failing check; no expected failures.
+    check_estimator(HammingIndex())
 
 
 @pytest.mark.skipif("faiss" not in BACKENDS, reason="faiss not installed")

@@ -1,0 +1,108 @@
+"""A row's result does not depend on the rows it is computed with, nor on torch's threads.
+
+Every public estimator is fitted once; each inference method is then called on
+N rows at once, on each row alone, and on random splits of the rows, with torch
+at one and at two threads. float64 input is computed in float64, so all of these
+agree within scikit-learn's float64 tolerance (rtol 1e-7).
+"""
+
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+import torch
+from estimators import small_estimators
+from sklearn.base import clone, is_classifier, is_regressor
+
+import skae
+
+N_ROWS = 24
+METHODS = ("transform", "score_samples", "decision_function", "predict", "predict_proba")
+
+
+@contextmanager
+def torch_threads(n):
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def calls(estimator, X):
+    """name -> function of rows, for every inference method the fitted estimator has."""
+    out = {m: getattr(estimator, m) for m in METHODS if hasattr(estimator, m)}
+    if hasattr(estimator, "inverse_transform"):
+        codes = estimator.transform(X)
+        out["inverse_transform"] = lambda rows, codes=codes, X=X: estimator.inverse_transform(
+            codes[_positions(X, rows)]
+        )
+    if isinstance(estimator, skae.HammingIndex):
+        out["kneighbors"] = lambda rows: np.hstack(estimator.kneighbors(rows, n_neighbors=3))
+    return out
+
+
+def _positions(X, rows):
+    """The positions in ``X`` of ``rows`` (rows of X, in any order)."""
+    return [int(np.flatnonzero((X == r).all(axis=1))[0]) for r in rows]
+
+
+def split_results(fn, X, rng):
+    """``fn`` over random consecutive splits of ``X``, stacked back."""
+    cuts = np.sort(rng.choice(np.arange(1, len(X)), size=4, replace=False))
+    return np.concatenate([np.asarray(fn(part)) for part in np.split(X, cuts)])
+
+
+def _fitted(estimator, digits):
+    X, y = digits
+    X_fit, y_fit = X[:200], y[:200]
+    if is_regressor(estimator):
+        return clone(estimator).fit(X_fit, y_fit.astype(float))
+    if is_classifier(estimator):
+        return clone(estimator).fit(X_fit, y_fit % 3)
+    return clone(estimator).fit(X_fit)
+
+
+@pytest.mark.parametrize("estimator", small_estimators(), ids=lambda e: type(e).__name__)
+def test_rows_do_not_depend_on_their_batch_or_threads(estimator, digits):
+    fitted = _fitted(estimator, digits)
+    X = digits[0][200 : 200 + N_ROWS]
+    # Rows of X must be distinct for _positions; digits' are.
+    assert len(np.unique(X, axis=0)) == len(X)
+    for name, fn in calls(fitted, X).items():
+        with torch_threads(1):
+            reference = np.asarray(fn(X))
+        assert reference.dtype.kind in "fiub" and len(reference) == len(X)
+        for threads in (1, 2):
+            with torch_threads(threads):
+                one_by_one = np.concatenate([np.asarray(fn(X[i : i + 1])) for i in range(len(X))])
+                splits = split_results(fn, X, np.random.default_rng(threads))
+                again = np.asarray(fn(X))
+            for label, result in (("one row at a time", one_by_one), ("random splits", splits),
+                                  ("all rows", again)):
+                np.testing.assert_allclose(
+                    result, reference, rtol=1e-7, atol=1e-12,
+                    err_msg=f"{type(estimator).__name__}.{name}: {label}, {threads} thread(s)",
+                )
+
+
+def test_float64_input_is_computed_in_float64(digits):
+    X = digits[0][:300]
+    ae = skae.AutoEncoder(n_components=4, hidden_layer_sizes=(16,), max_epochs=3, random_state=0).fit(X)
+    with torch.inference_mode():
+        x = torch.as_tensor(X[:5])
+        expected = ae.encoder_.to(torch.float64)(x).numpy()
+        ae.encoder_.to(torch.float32)
+    codes = ae.transform(X[:5])
+    assert codes.dtype == np.float64
+    # Computed in float64, the codes match a float64 forward to float64 rounding, far
+    # closer than float32's ~1e-7.
+    np.testing.assert_allclose(codes, expected, rtol=1e-12, atol=1e-12)
+    # The model itself stays float32.
+    assert all(p.dtype == torch.float32 for p in ae.module_.parameters())
+    # float32 input is computed in float32 and agrees with float64 to float32 precision.
+    codes32 = ae.transform(X[:5].astype(np.float32))
+    assert codes32.dtype == np.float32
+    np.testing.assert_allclose(codes32, codes, rtol=1e-4, atol=1e-5)
+    assert not np.array_equal(codes32.astype(np.float64), codes)
