@@ -39,7 +39,7 @@ from ._data import (
     to_tensor,
 )
 from ._losses import RECONSTRUCTION_LOSSES, Objective
-from ._modules import ACTIVATIONS, call_in_dtype, mlp_autoencoder
+from ._modules import ACTIVATIONS, in_dtype, mlp_autoencoder
 from ._params import collect_defaults, make_init
 from ._random import init_parameters, make_generator, seed_from_random_state
 from .exceptions import ModelFileError, check_weights
@@ -533,8 +533,10 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         row_bytes = max(X.shape[1], 1) * np.dtype(dtype).itemsize
         rows = max(1, min(4096, self._inference_bytes // row_bytes))
         with torch.inference_mode():
+            # The weights are cast to the input's precision once, not per block.
+            run = in_dtype(module, fn, torch.float64 if dtype == np.float64 else torch.float32)
             blocks = [
-                call_in_dtype(module, fn, to_tensor(block, device, dtype)).cpu().numpy()
+                run(to_tensor(block, device, dtype)).cpu().numpy()
                 for block in iter_row_blocks(X, rows)
             ]
         return np.concatenate(blocks, axis=0)

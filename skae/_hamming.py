@@ -28,6 +28,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import fresh_fit
+from ._data import iter_row_blocks
 
 __all__ = ["HammingIndex", "pack_bits", "unpack_bits"]
 
@@ -91,11 +92,10 @@ def _pack_rows(Z, threshold, what: str):
         bits = _check_bits(Z, what, threshold)
         return pack_bits(bits), bits.shape[1]
     Z = Z.tocsr()
-    n_rows, n_bits = Z.shape
-    step = max(1, _DENSE_BLOCK // max(1, n_bits))
+    n_bits = Z.shape[1]
     parts = [
-        pack_bits(_check_bits(Z[start : start + step].toarray(), what, threshold))
-        for start in range(0, n_rows, step)
+        pack_bits(_check_bits(block.toarray(), what, threshold))
+        for block in iter_row_blocks(Z, max(1, _DENSE_BLOCK // max(1, n_bits)))
     ]
     if not parts:
         return np.zeros((0, max(1, -(-n_bits // _WORD))), dtype=np.uint64), n_bits

@@ -87,7 +87,7 @@ def mlp_autoencoder(
 
 
 class _Method(nn.Module):
-    """``fn(module, x)`` as a module's ``forward``, for :func:`call_in_dtype`."""
+    """``fn(module, x)`` as a module's ``forward``, for :func:`in_dtype`."""
 
     def __init__(self, module: nn.Module, fn):
         super().__init__()
@@ -98,28 +98,31 @@ class _Method(nn.Module):
         return self.fn(self.module, x)
 
 
-def call_in_dtype(module: nn.Module, fn, x: torch.Tensor):
-    """``fn(module, x)`` computed in ``x``'s floating dtype, leaving ``module`` unchanged.
+def in_dtype(module: nn.Module, fn, dtype: torch.dtype):
+    """``x -> fn(module, x)`` computed in floating ``dtype``, leaving ``module`` unchanged.
 
-    The floating parameters and buffers of ``module`` are cast to ``x.dtype``
-    for this call only (a float32 weight is exact in float64), so float64
-    input is computed in float64 end to end.
+    The floating parameters and buffers of ``module`` are cast to ``dtype``
+    once, here, and used for every call of the returned function (a float32
+    weight is exact in float64), so float64 input is computed in float64 end
+    to end. Cast again after changing ``module``'s weights.
 
     Examples
     --------
     >>> import torch
     >>> layer = torch.nn.Linear(3, 2)
-    >>> call_in_dtype(layer, lambda m, x: m(x), torch.ones(4, 3, dtype=torch.float64)).dtype
+    >>> run = in_dtype(layer, lambda m, x: m(x), torch.float64)
+    >>> run(torch.ones(4, 3, dtype=torch.float64)).dtype
     torch.float64
     >>> layer.weight.dtype
     torch.float32
     """
     state = dict(module.named_parameters())
     state.update(module.named_buffers())
-    if all(not t.is_floating_point() or t.dtype == x.dtype for t in state.values()):
-        return fn(module, x)
+    if all(not t.is_floating_point() or t.dtype == dtype for t in state.values()):
+        return lambda x: fn(module, x)
     cast = {
-        f"module.{name}": t.to(x.dtype) if t.is_floating_point() else t
+        f"module.{name}": t.to(dtype) if t.is_floating_point() else t
         for name, t in state.items()
     }
-    return torch.func.functional_call(_Method(module, fn), cast, (x,))
+    bound = _Method(module, fn)
+    return lambda x: torch.func.functional_call(bound, cast, (x,))
