@@ -48,15 +48,18 @@ fig.suptitle("Held-out digits and their 8-component reconstructions")
 fig.savefig("autoencoder_vs_pca_reconstructions.png", dpi=100)
 
 # %%
-# The training history: loss per epoch on the training rows and on the
-# held-out validation fraction used for early stopping.
+# The training history: the training loss per epoch, and the learning rate,
+# which the plateau schedule divides by 10 when the loss stalls.
 fig, ax = plt.subplots(figsize=(5, 3.5))
-ax.plot(ae.loss_curve_, label="train")
-ax.plot(ae.validation_loss_curve_, label="validation")
+ax.plot(ae.loss_curve_, label="training loss")
 ax.set_xlabel("epoch")
 ax.set_ylabel("MSE")
 ax.set_yscale("log")
-ax.legend()
+lr_axis = ax.twinx()
+lr_axis.plot([row["lr"] for row in ae.history_], color="tab:orange", label="learning rate")
+lr_axis.set_ylabel("learning rate")
+lr_axis.set_yscale("log")
+fig.legend(loc="upper right")
 fig.tight_layout()
 fig.savefig("autoencoder_training_curve.png", dpi=100)
 

@@ -40,7 +40,7 @@ from ._data import (
 )
 from ._losses import RECONSTRUCTION_LOSSES, Objective
 from ._modules import ACTIVATIONS, in_dtype, mlp_autoencoder
-from ._params import collect_defaults, make_init
+from ._params import collect_defaults, document_defaults, make_init
 from ._random import init_parameters, make_generator, seed_from_random_state
 from .exceptions import ModelFileError, check_weights
 
@@ -86,19 +86,28 @@ default="adam"
         ``DenoisingAutoEncoder`` with ``penalties=[L1Activity(1e-3)]``). Only
         the reconstruction loss is reported by ``score``.
 
-    validation_fraction : float or None, default=0.1
+    validation_fraction : float or None, default=None
         Fraction of the rows held out to monitor the validation loss for
         early stopping (and to restore the best weights); at least one row
         when positive. The rows are held out even when early stopping is off,
-        to record ``validation_loss_curve_``. ``0`` or ``None`` trains on all
-        rows and monitors the training loss instead.
+        to record ``validation_loss_curve_``. ``None`` or ``0`` (the default,
+        as in :class:`~sklearn.neural_network.MLPRegressor`) trains on all
+        rows and monitors the training loss.
 
     n_iter_no_change : int or None, default=10
-        Stop after this many epochs without a relative improvement of at
-        least ``tol`` in the monitored loss. ``None`` disables early stopping.
+        Patience: the monitored loss has stalled when it has not improved by
+        a relative ``tol`` for this many epochs. ``None`` disables early
+        stopping and the learning-rate schedule.
 
     tol : float, default=1e-4
-        Relative improvement that counts for early stopping.
+        Relative improvement of the monitored loss that counts as progress.
+
+    lr_schedule : {"plateau", "constant"}, default="plateau"
+        What a stall does. ``"plateau"`` divides the learning rate by 10, at
+        most twice, and stops training at the third stall; ``"constant"``
+        keeps the learning rate and stops at the first. Either way the model
+        keeps the weights of the best epoch. Use ``"constant"`` when one of
+        ``callbacks`` schedules the learning rate itself.
 
     device : str, default="auto"
         Torch device to train on. ``"auto"`` uses CUDA when available,
@@ -213,9 +222,10 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "optimizer": "adam",
         "weight_decay": 0.0,
         "penalties": None,
-        "validation_fraction": 0.1,
+        "validation_fraction": None,
         "n_iter_no_change": 10,
         "tol": 1e-4,
+        "lr_schedule": "plateau",
         "device": "auto",
         "random_state": None,
         "verbose": 0,
@@ -237,6 +247,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "lr_schedule": [StrOptions(set(_engine.LR_DROPS))],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -264,7 +275,8 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             cls.__init__ = make_init(collect_defaults(cls), cls.__qualname__)
         if cls.__doc__:
             cls.__doc__ = cls.__doc__.replace(
-                "{training_parameters}", TRAINING_PARAMETERS_DOC
+                "{training_parameters}",
+                document_defaults(TRAINING_PARAMETERS_DOC, collect_defaults(cls)),
             ).replace("{fitted_attributes}", FITTED_ATTRIBUTES_DOC)
 
     # -- hooks ------------------------------------------------------------------------
@@ -416,6 +428,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             early_stopping=monitor,
             n_iter_no_change=self.n_iter_no_change,
             tol=self.tol,
+            lr_schedule=self.lr_schedule,
             callbacks=self.callbacks,
             shuffle_seed=seed,
             name=type(self).__name__,

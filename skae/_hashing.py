@@ -59,6 +59,11 @@ class BinaryCode(nn.Module):
         return torch.sigmoid(a)
 
 
+def _without_n_components(defaults: dict) -> dict:
+    """``defaults`` with ``n_bits`` first and no ``n_components``."""
+    return {"n_bits": defaults["n_bits"], **{k: v for k, v in defaults.items() if k != "n_components"}}
+
+
 class HashingAutoEncoder(BaseAutoEncoder):
     """Autoencoder with a binary code, for semantic hashing (Salakhutdinov & Hinton 2009).
 
@@ -81,7 +86,8 @@ class HashingAutoEncoder(BaseAutoEncoder):
     :meth:`inverse_transform` decodes bits; :meth:`transform_packed`
     returns them packed in uint64 words for storage (64 bits per word).
     The validation loss, used for early stopping, is measured through the
-    binary code itself. Sparse input (e.g. from ``TfidfVectorizer``) is
+    binary code itself; unlike the other autoencoders, a tenth of the rows
+    is held out for it by default. Sparse input (e.g. from ``TfidfVectorizer``) is
     densified one batch at a time.
 
     Parameters
@@ -130,7 +136,9 @@ class HashingAutoEncoder(BaseAutoEncoder):
     (dtype('uint64'), (2, 1))
     """
 
-    _defaults = {"n_bits": 32, "code_noise": 1.0}
+    # Rows are held out by default: their loss, measured through the bits, picks
+    # the best binary model (the training loss sees the noisy sigmoid instead).
+    _defaults = {"n_bits": 32, "code_noise": 1.0, "validation_fraction": 0.1}
     _parameter_constraints = {
         **{k: v for k, v in BaseAutoEncoder._parameter_constraints.items() if k != "n_components"},
         "n_bits": [Interval(Integral, 1, None, closed="left")],
@@ -139,10 +147,7 @@ class HashingAutoEncoder(BaseAutoEncoder):
     # n_bits replaces the base's n_components in the signature (positional, like
     # n_components elsewhere: see skae._params._POSITIONAL).
     __init__ = make_init(
-        {
-            **_defaults,
-            **{k: v for k, v in collect_defaults(BaseAutoEncoder).items() if k != "n_components"},
-        },
+        _without_n_components({**collect_defaults(BaseAutoEncoder), **_defaults}),
         "HashingAutoEncoder",
     )
 

@@ -61,6 +61,9 @@ def default_autoencoder(n_features: int, random_state=None) -> AutoEncoder:
         activation="relu",
         max_epochs=_DEFAULT_MAX_EPOCHS,
         batch_size=64,
+        # The training the ensemble's ODDS figures were measured with (docs/outliers.md).
+        validation_fraction=0.1,
+        lr_schedule="constant",
         random_state=random_state,
     )
 

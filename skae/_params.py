@@ -12,7 +12,9 @@ generated ``__init__`` only stores its arguments, as scikit-learn requires.
 
 from __future__ import annotations
 
+import ast
 import inspect
+import re
 
 _POSITIONAL = ("n_components", "n_bits")
 
@@ -50,3 +52,27 @@ def collect_defaults(cls) -> dict:
         **{k: merged[k] for k in _POSITIONAL if k in merged},
         **{k: v for k, v in merged.items() if k not in _POSITIONAL},
     }
+
+
+def document_defaults(doc: str, defaults: dict) -> str:
+    """``doc`` with every ``name : type, default=value`` line showing ``defaults[name]``.
+
+    Shared parameter sections are written once, with the base class's
+    defaults; a class that changes a default gets its own value in its
+    docstring.
+    """
+
+    def fix(match):
+        name, kind, shown = match.groups()
+        if name not in defaults:
+            return match.group(0)
+        try:
+            if ast.literal_eval(shown) == defaults[name]:
+                return match.group(0)
+        except (ValueError, SyntaxError):
+            return match.group(0)
+        value = defaults[name]
+        text = f'"{value}"' if isinstance(value, str) else repr(value)
+        return f"    {name} : {kind}, default={text}"
+
+    return re.sub(r"^    (\w+) : (.*), default=(.+)$", fix, doc, flags=re.MULTILINE)

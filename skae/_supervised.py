@@ -149,11 +149,17 @@ _SHARED_PARAMETERS_DOC = """\
         row and monitors the training loss.
 
     n_iter_no_change : int or None, default=10
-        Stop after this many epochs without a relative improvement of at
-        least ``tol`` in the monitored loss. ``None`` disables early stopping.
+        Patience: the monitored loss has stalled when it has not improved by
+        a relative ``tol`` for this many epochs. ``None`` disables early
+        stopping and the learning-rate schedule.
 
     tol : float, default=1e-4
-        Relative improvement that counts for early stopping.
+        Relative improvement of the monitored loss that counts as progress.
+
+    lr_schedule : {"plateau", "constant"}, default="plateau"
+        What a stall does in each stage of the supervised training.
+        ``"plateau"`` divides the learning rate by 10, at most twice, and
+        stops at the third stall; ``"constant"`` stops at the first.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the head's initialisation and the shuffling; when not ``None``
@@ -218,6 +224,7 @@ class _AutoEncoderHead(BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "lr_schedule": [StrOptions(set(_engine.LR_DROPS))],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -238,6 +245,7 @@ class _AutoEncoderHead(BaseEstimator):
         validation_fraction=None,
         n_iter_no_change=10,
         tol=1e-4,
+        lr_schedule="plateau",
         random_state=None,
         verbose=0,
     ):
@@ -254,6 +262,7 @@ class _AutoEncoderHead(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.lr_schedule = lr_schedule
         self.random_state = random_state
         self.verbose = verbose
 
@@ -344,6 +353,7 @@ class _AutoEncoderHead(BaseEstimator):
                 validation_fraction=self.validation_fraction,
                 n_iter_no_change=self.n_iter_no_change,
                 tol=self.tol,
+                lr_schedule=self.lr_schedule,
                 device=str(_engine.module_device(autoencoder.net_)),
                 random_state=int(network_seed),
                 verbose=self.verbose,

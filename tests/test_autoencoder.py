@@ -48,7 +48,8 @@ def test_defaults_beat_pca_on_held_out_digits(digits):
 
 def test_training_reduces_loss_and_early_stopping_restores_best(digits):
     X, _ = digits
-    ae = AutoEncoder(n_components=4, max_epochs=300, n_iter_no_change=3, random_state=0).fit(X)
+    ae = AutoEncoder(n_components=4, max_epochs=300, n_iter_no_change=3, validation_fraction=0.1,
+                     lr_schedule="constant", random_state=0).fit(X)
     assert ae.loss_curve_[-1] < 0.5 * ae.loss_curve_[0]
     assert ae.n_iter_ == len(ae.loss_curve_) == len(ae.validation_loss_curve_) < 300
     assert ae.best_loss_ == min(ae.validation_loss_curve_)
@@ -60,6 +61,25 @@ def test_no_validation_monitors_training_loss(digits):
     ae = AutoEncoder(validation_fraction=0, **SMALL).fit(X)
     assert ae.validation_loss_curve_ is None
     assert ae.best_loss_ == min(ae.loss_curve_)
+    assert AutoEncoder(**SMALL).fit(X).validation_loss_curve_ is None  # the default
+
+
+def test_plateau_schedule_lowers_the_learning_rate_twice_then_stops(digits):
+    X = digits[0][:300]
+    params = dict(n_components=4, activation="identity", hidden_layer_sizes=(), batch_size=30,
+                  lr=1e-2, max_epochs=3000, n_iter_no_change=5, random_state=0)
+    plateau = AutoEncoder(**params).fit(X)
+    constant = AutoEncoder(lr_schedule="constant", **params).fit(X)
+    lrs = [row["lr"] for row in plateau.history_]
+    assert lrs == sorted(lrs, reverse=True)
+    np.testing.assert_allclose(sorted(set(lrs), reverse=True), [1e-2, 1e-3, 1e-4])
+    assert plateau.n_iter_ < 3000
+    assert {row["lr"] for row in constant.history_} == {1e-2}
+    assert constant.n_iter_ < plateau.n_iter_
+    # The smaller steps get past the noise of a large learning rate, to PCA's optimum.
+    pca = PCA(4).fit(X)
+    pca_mse = mse(pca.inverse_transform(pca.transform(X)), X)
+    assert plateau.best_loss_ < 1.003 * pca_mse < constant.best_loss_
 
 
 def test_encoder_is_a_feature_extractor(digits):
@@ -251,10 +271,10 @@ def test_verbose_shows_progress_and_silent_by_default(digits, capfd):
     X, _ = digits
     AutoEncoder(**SMALL).fit(X)
     assert capfd.readouterr() == ("", "")
-    AutoEncoder(verbose=1, **SMALL).fit(X)
+    AutoEncoder(verbose=1, validation_fraction=0.1, **SMALL).fit(X)
     err = capfd.readouterr().err
     assert "3/3" in err and "train_loss=" in err and "valid_loss=" in err
-    AutoEncoder(verbose=2, **SMALL).fit(X)
+    AutoEncoder(verbose=2, validation_fraction=0.1, **SMALL).fit(X)
     out = capfd.readouterr().out
     assert "epoch" in out and "train_loss" in out and "valid_loss" in out
 
@@ -276,7 +296,7 @@ def test_skorch_checkpoint_and_batch_scheduler_work(digits, tmp_path):
 
     X, _ = digits
     ae = AutoEncoder(callbacks=[
-        Checkpoint(dirname=str(tmp_path), monitor="valid_loss_best"),
+        Checkpoint(dirname=str(tmp_path), monitor="train_loss_best"),
         LRScheduler("StepLR", step_size=10, step_every="batch"),
     ], **SMALL).fit(X)
     assert (tmp_path / "params.pt").exists()
@@ -312,7 +332,7 @@ def test_fit_works_under_another_default_dtype(digits):
 def test_best_loss_is_that_of_the_kept_weights(digits):
     X, _ = digits
     ae = AutoEncoder(n_components=4, max_epochs=80, n_iter_no_change=5, tol=0.05,
-                     random_state=0).fit(X)
+                     validation_fraction=0.1, random_state=0).fit(X)
     early = dict(ae.net_.callbacks_)["early_stopping"]
     assert ae.best_loss_ == ae.validation_loss_curve_[early.best_epoch_ - 1]
     # With a 5 % tolerance the kept epoch need not be the plain minimum.
