@@ -32,6 +32,7 @@ from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 
+import skae
 from skae import AutoEncoder, AutoEncoderClassifier
 from skae.datasets import load_mnist
 
@@ -64,6 +65,8 @@ def main(argv=None) -> None:
     parser.add_argument("--pretrain-epochs", type=int, default=40)
     parser.add_argument("--pca-sizes", type=int, nargs="+", default=[10, 20, 30, 50, 100])
     parser.add_argument("--variants", action="store_true", help="also other classifier settings")
+    parser.add_argument("--cache", type=Path, help="skae.save file of the pretrained autoencoder: "
+                        "loaded when it exists, written after pretraining otherwise")
     args = parser.parse_args(argv)
 
     X, y = load_mnist(args.data, "train")
@@ -79,7 +82,13 @@ def main(argv=None) -> None:
         random_state=0,
     )
     start = time.perf_counter()
-    autoencoder.fit(X)
+    if args.cache and args.cache.exists():
+        autoencoder = skae.load(args.cache)
+        print(f"pretrained autoencoder loaded from {args.cache}")
+    else:
+        autoencoder.fit(X)
+        if args.cache:
+            skae.save(autoencoder, args.cache)
     pretrain_s = time.perf_counter() - start
     print(f"{args.data.name}: pretraining {autoencoder.n_iter_} epochs on {len(X)} images, {pretrain_s:.0f} s",
           flush=True)
