@@ -19,6 +19,7 @@ import json
 import math
 import numbers
 import os
+import stat
 import tempfile
 import zipfile
 from pathlib import Path
@@ -170,16 +171,61 @@ def save(estimator, path) -> None:
         },
     }
     text = json.dumps(config, indent=1, allow_nan=False).encode()
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    _write_atomically(Path(path), [(CONFIG, text), (WEIGHTS, blob)])
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows."""
     try:
-        with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr(CONFIG, text)
-            zf.writestr(WEIGHTS, blob)
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere the only way to read it is to set it back at once
+    os.umask(mask)
+    return mask
+
+
+def _write_atomically(path: Path, members) -> None:
+    """Write a zip of ``members`` to ``path`` so that readers see the old file or the new one.
+
+    A symlink is followed: its target is replaced and the link kept. The new
+    file gets the mode a plain ``open`` would give it (0o666 less the umask),
+    or the replaced file's mode. Data and directory entry are synced to disk
+    before and after the rename; the temporary file is removed on any error
+    that can be caught.
+    """
+    path = Path(os.path.realpath(path))
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+                for name, data in members:
+                    zf.writestr(name, data)
+            f.flush()
+            os.fchmod(f.fileno(), mode)
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
         raise
+    try:
+        directory = os.open(path.parent, os.O_RDONLY)
+    except OSError:  # some systems cannot open a directory; the rename is still atomic
+        return
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 # -- load ---------------------------------------------------------------------------------
@@ -194,9 +240,26 @@ def _read_member(zf: zipfile.ZipFile, name: str, limit: int) -> bytes:
     return data
 
 
+def _open_regular(path):
+    """Open ``path`` for reading, refusing anything but a regular file.
+
+    The file is opened without blocking and checked on the open descriptor,
+    so a FIFO, a device such as ``/dev/zero`` or a socket is refused at once
+    instead of hanging or being read without end.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ModelFileError(f"{path} is not a regular file; a skae model is a file written by skae.save.")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _read(path):
     try:
-        with zipfile.ZipFile(path) as zf:
+        with _open_regular(path) as f, zipfile.ZipFile(f) as zf:
             names = sorted(zf.namelist())
             if names != sorted([CONFIG, WEIGHTS]):
                 raise ModelFileError(f"Expected members {[CONFIG, WEIGHTS]}, found {names[:10]}.")

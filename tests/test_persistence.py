@@ -19,6 +19,7 @@ from torch import nn
 import skae
 from estimators import small_autoencoders
 from skae import AutoEncoder, ModelFileError
+from skae._registry import _REGISTRY
 
 SMALL = dict(n_components=3, hidden_layer_sizes=(16,), max_epochs=3, random_state=0)
 
@@ -42,16 +43,34 @@ def load_bytes(data, tmp_path, name="m.skae"):
 
 
 # -- pickle and skops ----------------------------------------------------------------------
+# Every global a pickled skae estimator may name (protocols 2 to 5): its class,
+# numpy's array reconstruction and, for protocol 2, the encoding of bytes.
+PLAIN_GLOBALS = {
+    ("numpy", "ndarray"), ("numpy", "dtype"),
+    ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.numeric", "_frombuffer"), ("numpy.core.numeric", "_frombuffer"),
+    ("_codecs", "encode"),
+} | {(cls.__module__, cls.__name__) for cls in _REGISTRY.values()}
+
+
 class OnlyPlainData(pickle.Unpickler):
-    """Refuses every global but numpy's array machinery and skae's estimators."""
+    """Refuses every global outside ``PLAIN_GLOBALS``, matched on module and name exactly."""
 
     def find_class(self, module, name):
-        if module.startswith("skae.") or (module, name) in {
-            ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy._core.multiarray", "_reconstruct"),
-            ("numpy.core.multiarray", "_reconstruct"),
-        }:
+        if (module, name) in PLAIN_GLOBALS:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"refused {module}.{name}")
+
+
+def test_plain_data_unpickler_refuses_lookalike_globals():
+    # STACK_GLOBAL with a skae module and a dotted name would reach os.system.
+    hostile = pickle.PROTO + bytes([4]) + b"".join(
+        pickle.SHORT_BINUNICODE + bytes([len(x)]) + x for x in (b"skae._io", b"os.system")
+    ) + pickle.STACK_GLOBAL + pickle.SHORT_BINUNICODE + b"\x04true" + pickle.TUPLE1 + pickle.REDUCE + pickle.STOP
+    with pytest.raises(pickle.UnpicklingError, match="refused skae._io.os.system"):
+        OnlyPlainData(io.BytesIO(hostile)).load()
+    with pytest.raises(pickle.UnpicklingError, match="refused"):
+        OnlyPlainData(io.BytesIO(pickle.dumps(os.getcwd))).load()
 
 
 def test_pickle_state_is_plain_data(fitted, digits):
@@ -265,8 +284,9 @@ def test_every_estimator_persists(estimator, digits, tmp_path):
     X = digits[0][:300]
     fitted = estimator.fit(X)
     expected = fitted.transform(X)
-    restored = OnlyPlainData(io.BytesIO(pickle.dumps(fitted))).load()
-    np.testing.assert_array_equal(restored.transform(X), expected)
+    for protocol in (2, 4, 5):
+        restored = OnlyPlainData(io.BytesIO(pickle.dumps(fitted, protocol=protocol))).load()
+        np.testing.assert_array_equal(restored.transform(X), expected)
     skae.save(fitted, tmp_path / "m.skae")
     np.testing.assert_array_equal(skae.load(tmp_path / "m.skae").transform(X), expected)
     sio = pytest.importorskip("skops.io")
@@ -296,3 +316,56 @@ def test_onnx_matches_transform(part, fitted, digits, tmp_path):
 def test_onnx_rejects_unknown_part(fitted, tmp_path):
     with pytest.raises(ValueError, match="part="):
         skae.to_onnx(fitted, tmp_path / "x.onnx", part="middle")
+
+
+# -- what save and load do with the file system ---------------------------------------------
+def test_save_gives_the_usual_mode_and_keeps_an_existing_one(fitted, tmp_path):
+    path = tmp_path / "ae.skae"
+    skae.save(fitted, path)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
+    os.chmod(path, 0o640)
+    skae.save(fitted, path)
+    assert os.stat(path).st_mode & 0o777 == 0o640
+
+
+def test_save_writes_through_a_symlink(fitted, digits, tmp_path):
+    (tmp_path / "models").mkdir()
+    link = tmp_path / "latest.skae"
+    link.symlink_to(tmp_path / "models" / "v1.skae")
+    skae.save(fitted, link)
+    assert link.is_symlink() and (tmp_path / "models" / "v1.skae").is_file()
+    np.testing.assert_array_equal(skae.load(link).transform(digits[0]), fitted.transform(digits[0]))
+
+
+def test_failed_save_leaves_the_old_file_and_no_temporary(fitted, tmp_path, monkeypatch):
+    path = tmp_path / "ae.skae"
+    skae.save(fitted, path)
+    before = path.read_bytes()
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", fail)
+    with pytest.raises(OSError, match="disk full"):
+        skae.save(fitted, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ae.skae"]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
+def test_load_refuses_what_is_not_a_regular_file_at_once(kind, tmp_path):
+    if kind == "fifo":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no FIFOs here")
+        path = tmp_path / "pipe"
+        os.mkfifo(path)  # opening it for reading would block until a writer comes
+    elif kind == "device":
+        path = "/dev/zero"  # reading it never ends
+        if not os.path.exists(path):
+            pytest.skip("no /dev/zero here")
+    else:
+        path = tmp_path
+    with pytest.raises(ModelFileError, match="not a regular file"):
+        skae.load(path)
