@@ -56,13 +56,8 @@ def load_table(path, target=None):
         if target is not None and target not in header:
             raise ValueError(f"--target {target!r} is not a column of {path}; columns: {header}.")
         cols = [i for i, name in enumerate(header) if name != target]
-        try:
-            X = np.array([[float(row[i]) for i in cols] for row in body])
-        except ValueError as exc:
-            raise ValueError(
-                f"{path} has a non-numeric value ({exc}); pass the label column with --target "
-                "or drop non-numeric columns."
-            ) from exc
+        X = np.array([[_number(path, header, row, i, line) for i in cols]
+                      for line, row in enumerate(body, start=2)])
         y = None
         if target is not None:
             y = np.array([row[header.index(target)] for row in body])
@@ -72,6 +67,25 @@ def load_table(path, target=None):
                 pass
         return X, y
     raise ValueError(f"Unsupported data file {path}: use .csv, .txt (comma-separated) or .npy.")
+
+
+def _number(path, header, row, column, line) -> float:
+    """The value of ``row[column]`` as a float, or an error naming the column, line and fix."""
+    text = row[column]
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    name = header[column]
+    if not text.strip():
+        raise ValueError(
+            f"{path} line {line}, column {name!r}: the value is missing. skae needs every value; "
+            "fill missing values (e.g. with sklearn.impute.SimpleImputer) or drop those rows first."
+        )
+    raise ValueError(
+        f"{path} line {line}, column {name!r}: {text!r} is not a number. If {name!r} holds the "
+        f"labels, pass --target {name}; otherwise drop or encode that column first."
+    )
 
 
 def _compare(args) -> int:
@@ -87,6 +101,12 @@ def _compare(args) -> int:
         if args.labels is not None:
             y = np.load(args.labels, allow_pickle=False)
         source = f"{args.data} ({X.shape[0]} x {X.shape[1]})"
+    if args.n_components > X.shape[1]:
+        raise ValueError(
+            f"--n-components {args.n_components} is more than the {X.shape[1]} features of "
+            f"{source}: PCA, the reference, has at most one component per feature. Pass "
+            f"--n-components {X.shape[1]} or fewer."
+        )
     print(f"data: {source}; n_components={args.n_components}; held-out fraction {args.test_size}")
     results, X_test, y_test = run_comparison(
         X, y, n_components=args.n_components, test_size=args.test_size, scale=args.scale,
@@ -124,15 +144,21 @@ def main(argv=None) -> int:
     """
     parser = argparse.ArgumentParser(prog="skae", description="Autoencoders as scikit-learn transformers.")
     sub = parser.add_subparsers(dest="command", required=True)
-    cmp = sub.add_parser("compare", help="compare PCA and skae's autoencoders on a dataset")
+    cmp = sub.add_parser(
+        "compare",
+        help="compare PCA and skae's autoencoders on a dataset",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     cmp.add_argument("--data", help=".csv or .npy file (default: scikit-learn's digits)")
     cmp.add_argument("--target", help="label column of a CSV file")
     cmp.add_argument("--labels", help=".npy file of labels for --data")
-    cmp.add_argument("--n-components", type=int, default=8)
-    cmp.add_argument("--test-size", type=float, default=0.25)
-    cmp.add_argument("--scale", choices=["minmax", "standard", "none"], default="minmax")
-    cmp.add_argument("--max-epochs", type=int, default=None, help="epoch budget of each autoencoder")
-    cmp.add_argument("--random-state", type=int, default=0)
+    cmp.add_argument("--n-components", type=int, default=8, help="code size of every method")
+    cmp.add_argument("--test-size", type=float, default=0.25, help="fraction of rows held out")
+    cmp.add_argument("--scale", choices=["minmax", "standard", "none"], default="minmax",
+                     help="scaling of the features, fitted on the training rows")
+    cmp.add_argument("--max-epochs", type=int, default=None,
+                     help="epoch budget of each autoencoder; None keeps each one's own")
+    cmp.add_argument("--random-state", type=int, default=0, help="seed of the split and the models")
     cmp.add_argument("--output", default="skae_compare.png", help="PNG path, or 'none'")
     args = parser.parse_args(argv)
     try:

@@ -43,13 +43,30 @@ def test_compare_reports_bad_data_clearly(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,x\n")
     assert main(["compare", "--data", str(bad), "--output", "none"]) == 2
-    assert "non-numeric" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "line 2, column 'b': 'x' is not a number" in err and "--target b" in err
+    gap = tmp_path / "gap.csv"
+    gap.write_text("a,b\n1,2\n3,\n")
+    assert main(["compare", "--data", str(gap), "--output", "none"]) == 2
+    err = capsys.readouterr().err
+    assert "line 3, column 'b': the value is missing" in err and "SimpleImputer" in err
+    assert "--target" not in err
+
+
+def test_compare_refuses_more_components_than_features(tmp_path, capsys):
+    npy = tmp_path / "d.npy"
+    np.save(npy, np.random.RandomState(0).normal(size=(50, 13)))
+    assert main(["compare", "--data", str(npy), "--n-components", "20", "--output", "none"]) == 2
+    assert "--n-components 20 is more than the 13 features" in capsys.readouterr().err
 
 
 def test_python_dash_m_entry_point():
     result = subprocess.run([sys.executable, "-m", "skae", "compare", "--help"],
                             capture_output=True, text=True, check=True)
     assert "--data" in result.stdout
+    for default in ("(default: 8)", "(default: 0.25)", "(default: minmax)", "(default: 0)",
+                    "(default: None)"):
+        assert default in result.stdout, default
 
 
 def test_compare_reports_ragged_and_empty_csv(tmp_path, capsys):
