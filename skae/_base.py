@@ -25,7 +25,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _engine
@@ -177,6 +177,27 @@ def check_layer_sizes(name: str, sizes) -> None:
         raise ValueError(f"{name} must be positive integers, got {sizes!r}.")
 
 
+class ModuleClass(HasMethods):
+    """Parameter constraint: a class, meant to be a ``torch.nn.Module`` subclass.
+
+    It accepts any class (:func:`check_module_class` then says when it is not
+    a module) and names what to pass when given something else, such as a
+    module instance.
+    """
+
+    def __init__(self):
+        super().__init__([])
+
+    def is_satisfied_by(self, val):
+        return isinstance(val, type)
+
+    def __str__(self):
+        return (
+            "a torch.nn.Module class such as torch.nn.ReLU (the class itself, not an "
+            "instance such as torch.nn.ReLU(): skae builds one per layer)"
+        )
+
+
 def check_module_class(name: str, value) -> None:
     """Refuse a class given for an activation that is not a ``torch.nn.Module``."""
     if isinstance(value, type) and not issubclass(value, torch.nn.Module):
@@ -235,8 +256,8 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like"],
-        "activation": [StrOptions(set(ACTIVATIONS)), type],
-        "output_activation": [StrOptions(set(ACTIVATIONS)), type, None],
+        "activation": [StrOptions(set(ACTIVATIONS)), ModuleClass()],
+        "output_activation": [StrOptions(set(ACTIVATIONS)), ModuleClass(), None],
         "loss": [StrOptions(set(RECONSTRUCTION_LOSSES))],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],

@@ -4,7 +4,7 @@ from numbers import Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseAutoEncoder
+from ._base import BaseAutoEncoder, ModuleClass
 from ._modules import ACTIVATIONS
 from .penalties import Contractive
 
@@ -62,7 +62,7 @@ class ContractiveAutoEncoder(BaseAutoEncoder):
     _parameter_constraints = {
         **BaseAutoEncoder._parameter_constraints,
         "contractive_weight": [Interval(Real, 0, None, closed="left")],
-        "code_activation": [StrOptions(set(ACTIVATIONS)), type, None],
+        "code_activation": [StrOptions(set(ACTIVATIONS)), ModuleClass(), None],
     }
 
     def _resolved_code_activation(self):

@@ -15,14 +15,22 @@ import torch
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _available(device: torch.device) -> bool:
+def _unavailable(device: torch.device) -> str | None:
+    """Why ``device`` cannot be used on this machine, or ``None`` when it can."""
     if device.type == "cpu":
-        return True
+        return None
     if device.type == "cuda":
-        return torch.cuda.is_available()
+        if not torch.cuda.is_available():
+            return "torch.cuda.is_available() is False: no CUDA GPU, or a CPU-only build of torch"
+        count = torch.cuda.device_count()
+        if device.index is not None and device.index >= count:
+            return f"this machine has {count} CUDA device(s), numbered from 0"
+        return None
     if device.type == "mps":
-        return torch.backends.mps.is_available()
-    return False
+        if not torch.backends.mps.is_available():
+            return "torch.backends.mps.is_available() is False: MPS needs Apple silicon and macOS"
+        return None
+    return f"skae trains on 'cpu', 'cuda' and 'mps' devices, not {device.type!r}"
 
 
 def resolve_device(device: str) -> torch.device:
@@ -33,13 +41,13 @@ def resolve_device(device: str) -> torch.device:
         resolved = torch.device(device)
     except RuntimeError as exc:
         raise ValueError(
-            f"device={device!r} is not a torch device; use 'auto', 'cpu' or 'cuda'."
+            f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda' or 'mps'."
         ) from exc
-    if not _available(resolved):
+    reason = _unavailable(resolved)
+    if reason is not None:
         raise ValueError(
-            f"device={device!r} was requested but is not available on this machine "
-            f"(CUDA is {'' if torch.cuda.is_available() else 'not '}available); "
-            "use device='auto' to fall back to the CPU."
+            f"device={device!r} was requested but cannot be used here ({reason}); "
+            "use device='auto' to take a GPU when there is one and the CPU otherwise."
         )
     return resolved
 
@@ -67,7 +75,7 @@ def restore_device(device) -> torch.device:
         device = torch.device(device)
     except (RuntimeError, TypeError):
         return torch.device("cpu")
-    return device if _available(device) else torch.device("cpu")
+    return device if _unavailable(device) is None else torch.device("cpu")
 
 
 def to_tensor(X, device: torch.device, dtype=np.float32) -> torch.Tensor:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import math
+import re
+import sys
 
 import torch
 from skorch import NeuralNet
@@ -70,6 +72,30 @@ class EpochProgressBar(Callback):
         self.bar_ = None
 
 
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class EpochTable(PrintLog):
+    """skorch's table of one row per epoch, with colours only on a terminal.
+
+    Colour codes written into a pipe or a log file are noise, so they are
+    dropped unless standard output is a terminal.
+    """
+
+    def format_row(self, row, key, color):
+        text = super().format_row(row, key, color)
+        if isinstance(text, str) and not _is_terminal(sys.stdout):
+            text = _ANSI_CODE.sub("", text)
+        return text
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
 class AutoEncoderNet(NeuralNet):
     """skorch ``NeuralNet`` specialised for in-memory reconstruction training.
 
@@ -90,7 +116,7 @@ class AutoEncoderNet(NeuralNet):
         if self.verbose == 1:
             callbacks.append(("progress_bar", EpochProgressBar(self.progress_desc)))
         elif self.verbose >= 2:
-            callbacks.append(("print_log", PrintLog()))
+            callbacks.append(("print_log", EpochTable()))
         return callbacks
 
     def initialize_callbacks(self):

@@ -4,7 +4,7 @@ from numbers import Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseAutoEncoder
+from ._base import BaseAutoEncoder, ModuleClass
 from ._modules import ACTIVATIONS
 from .penalties import KLSparsity, L1Activity
 
@@ -80,7 +80,7 @@ class SparseAutoEncoder(BaseAutoEncoder):
         "sparsity": [StrOptions({"kl", "l1"})],
         "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
         "sparsity_weight": [Interval(Real, 0, None, closed="left"), None],
-        "code_activation": [StrOptions(set(ACTIVATIONS)), type, None],
+        "code_activation": [StrOptions(set(ACTIVATIONS)), ModuleClass(), None],
     }
 
     def _resolved_code_activation(self):

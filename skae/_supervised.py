@@ -22,7 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoEncoder
-from ._base import BaseAutoEncoder, check_layer_sizes, check_module_class, fresh_fit
+from ._base import BaseAutoEncoder, ModuleClass, check_layer_sizes, check_module_class, fresh_fit
 from ._data import check_float32_range
 from . import _engine
 from ._heads import EncoderWithHead, SupervisedObjective
@@ -213,7 +213,7 @@ class _AutoEncoderHead(BaseEstimator):
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "transform"]), None],
         "head_layer_sizes": ["array-like"],
-        "head_activation": [StrOptions(set(ACTIVATIONS)), type],
+        "head_activation": [StrOptions(set(ACTIVATIONS)), ModuleClass()],
         "freeze_encoder": ["boolean"],
         "warm_up_head": ["boolean"],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],

@@ -192,11 +192,25 @@ def test_bad_parameters_are_named(params, match, digits):
         AutoEncoder(**{**SMALL, **params}).fit(X)
 
 
-def test_unavailable_cuda_is_a_clear_error(digits):
-    if torch.cuda.is_available():
-        pytest.skip("CUDA is available here")
-    with pytest.raises(ValueError, match="CUDA is not available.*device='auto'"):
-        AutoEncoder(device="cuda", **SMALL).fit(digits[0])
+def test_unavailable_devices_are_clear_errors(digits):
+    X = digits[0]
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match=r"torch.cuda.is_available\(\) is False.*device='auto'"):
+            AutoEncoder(device="cuda", **SMALL).fit(X)
+    else:
+        with pytest.raises(ValueError, match="CUDA device"):
+            AutoEncoder(device=f"cuda:{torch.cuda.device_count()}", **SMALL).fit(X)
+    if not torch.backends.mps.is_available():
+        with pytest.raises(ValueError, match="MPS needs Apple silicon") as error:
+            AutoEncoder(device="mps", **SMALL).fit(X)
+        assert "CUDA" not in str(error.value)
+    with pytest.raises(ValueError, match="not 'meta'"):
+        AutoEncoder(device="meta", **SMALL).fit(X)
+
+
+def test_an_activation_instance_is_refused_with_what_to_pass(digits):
+    with pytest.raises(ValueError, match=r"the class itself, not an instance such as torch.nn.ReLU\(\)"):
+        AutoEncoder(activation=torch.nn.ReLU(), **SMALL).fit(digits[0])
 
 
 def test_divergence_stops_and_leaves_estimator_unfitted(digits):
@@ -277,6 +291,7 @@ def test_verbose_shows_progress_and_silent_by_default(digits, capfd):
     AutoEncoder(verbose=2, validation_fraction=0.1, **SMALL).fit(X)
     out = capfd.readouterr().out
     assert "epoch" in out and "train_loss" in out and "valid_loss" in out
+    assert "\x1b[" not in out  # no colour codes in a pipe or a log file
 
 
 # -- regressions found in review ----------------------------------------------------------
