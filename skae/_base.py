@@ -182,7 +182,8 @@ class ModuleClass(HasMethods):
 
     It accepts any class (:func:`check_module_class` then says when it is not
     a module) and names what to pass when given something else, such as a
-    module instance.
+    module instance. (scikit-learn has no public base for a constraint of
+    one's own; ``HasMethods`` instances are used as they are.)
     """
 
     def __init__(self):

@@ -208,6 +208,7 @@ class AutoEncoderNet(NeuralNet):
         self.history.record(key + "_best", not previous or loss < min(previous))
         self.history.record(prefix + "_batch_count", n_batches)
 
+
 class PlateauStopping(EarlyStopping):
     """Early stopping that first lowers the learning rate when the loss stalls.
 

@@ -87,8 +87,8 @@ class HashingAutoEncoder(BaseAutoEncoder):
     returns them packed in uint64 words for storage (64 bits per word).
     The validation loss, used for early stopping, is measured through the
     binary code itself; unlike the other autoencoders, a tenth of the rows
-    is held out for it by default. Sparse input (e.g. from ``TfidfVectorizer``) is
-    densified one batch at a time.
+    is held out for it by default. Sparse input (e.g. from
+    ``TfidfVectorizer``) is densified one batch at a time.
 
     Parameters
     ----------

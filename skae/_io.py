@@ -209,8 +209,8 @@ def _write_atomically(path: Path, members) -> None:
                 for name, data in members:
                     zf.writestr(name, data)
             f.flush()
-            os.fchmod(f.fileno(), mode)
             os.fsync(f.fileno())
+        os.chmod(tmp, mode)  # mkstemp makes it 0o600
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -391,8 +391,3 @@ def test_values_beyond_float32_are_refused(digits):
     ae = AutoEncoder(**SMALL).fit(digits[0])
     with pytest.raises(ValueError, match="float32"):
         ae.transform(X)
-
-
-def test_unusable_device_is_a_value_error(digits):
-    with pytest.raises(ValueError, match="not available"):
-        AutoEncoder(device="meta", **SMALL).fit(digits[0])
