@@ -19,8 +19,8 @@ import json
 import math
 import numbers
 import os
+import secrets
 import stat
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -174,20 +174,6 @@ def save(estimator, path) -> None:
     _write_atomically(Path(path), [(CONFIG, text), (WEIGHTS, blob)])
 
 
-def _umask() -> int:
-    """The process's umask, read without changing it where the system allows."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    mask = os.umask(0o022)  # elsewhere the only way to read it is to set it back at once
-    os.umask(mask)
-    return mask
-
-
 def _write_atomically(path: Path, members) -> None:
     """Write a zip of ``members`` to ``path`` so that readers see the old file or the new one.
 
@@ -199,10 +185,13 @@ def _write_atomically(path: Path, members) -> None:
     """
     path = Path(os.path.realpath(path))
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        keep_mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        keep_mode = None
+    # Created with 0o666 like a plain open, so the system applies the umask (mkstemp's
+    # 0o600 would not, and reading the umask means setting it: a global side effect).
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -210,7 +199,8 @@ def _write_atomically(path: Path, members) -> None:
                     zf.writestr(name, data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, mode)  # mkstemp makes it 0o600
+        if keep_mode is not None:
+            os.chmod(tmp, keep_mode)
         os.replace(tmp, path)
     except BaseException:
         try:
