@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.sparsefuncs import mean_variance_axis
 import torch
 
 
@@ -171,6 +172,18 @@ class _Batches:
             xb = self.data.rows(index)
             # Without y, the autoencoder's target is its (clean) input.
             yield xb, self.data.targets(index, xb)
+
+
+def column_variances(X, block_size: int = 4096) -> np.ndarray:
+    """Variance of each column of a dense or CSR array, in float64, block by block."""
+    if sp.issparse(X):
+        return np.asarray(mean_variance_axis(X, axis=0)[1], dtype=np.float64)
+    n, total, squares = 0, 0.0, 0.0
+    for block in iter_row_blocks(X, block_size):
+        block = np.asarray(block, dtype=np.float64)
+        n, total, squares = n + block.shape[0], total + block.sum(axis=0), squares + np.square(block).sum(axis=0)
+    mean = total / n
+    return np.maximum(squares / n - np.square(mean), 0.0)
 
 
 def iter_row_blocks(X, block_size: int):

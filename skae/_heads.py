@@ -48,11 +48,14 @@ class EncoderWithHead(nn.Module):
     ``"reconstruction"``, ...) plus ``"prediction"`` (the head's output) and
     ``"input"`` (the clean batch, the target of an optional reconstruction
     term). The head sees the code standardised by two buffers, ``code_mean``
-    and ``code_scale`` (set by :meth:`standardize_codes`; 0 and 1 until
+    and ``code_scale`` (set by :meth:`set_code_statistics`; 0 and 1 until
     then), so that its optimisation does not depend on the code's scale.
-    With ``freeze_autoencoder`` the autoencoder's parameters take no
-    gradient and it stays in eval mode (no input noise, no dropout) while
-    the head trains, so the head sees exactly the codes ``encode`` gives.
+    With ``n_passthrough`` > 0 the head also sees the input itself: its
+    input is ``[x, standardised code]``, the input's ``n_passthrough``
+    features first. With ``freeze_autoencoder`` the autoencoder's parameters
+    take no gradient and it stays in eval mode (no input noise, no dropout)
+    while the head trains, so the head sees exactly the codes ``encode``
+    gives.
 
     Parameters
     ----------
@@ -60,9 +63,13 @@ class EncoderWithHead(nn.Module):
         A module with ``encode(x)`` whose ``forward(x)`` returns a dict
         holding ``"code"``, such as :class:`skae._modules.AutoEncoderModule`.
     head : nn.Module
-        Maps codes to predictions (logits or values).
+        Maps the head's input (the code, after the passed-through features
+        if any) to predictions (logits or values).
     freeze_autoencoder : bool, default=False
         Train the head only.
+    n_passthrough : int, default=0
+        Number of input features the head sees next to the code (the
+        input's width, or 0).
 
     Examples
     --------
@@ -75,13 +82,25 @@ class EncoderWithHead(nn.Module):
     (torch.Size([5, 3]), torch.Size([5, 6]))
     >>> net.predict(torch.zeros(5, 6)).shape
     torch.Size([5, 3])
+    >>> wide = EncoderWithHead(mlp_autoencoder(6, 2, (4,), "relu", "identity"), mlp([6 + 2, 3], "relu"),
+    ...                        n_passthrough=6)
+    >>> wide.predict(torch.zeros(5, 6)).shape
+    torch.Size([5, 3])
     """
 
-    def __init__(self, autoencoder: nn.Module, head: nn.Module, freeze_autoencoder: bool = False):
+    def __init__(
+        self,
+        autoencoder: nn.Module,
+        head: nn.Module,
+        freeze_autoencoder: bool = False,
+        n_passthrough: int = 0,
+    ):
         super().__init__()
         self.autoencoder = autoencoder
         self.head = head
-        n_components = next(m for m in head.modules() if isinstance(m, nn.Linear)).in_features
+        self.n_passthrough = n_passthrough
+        n_inputs = next(m for m in head.modules() if isinstance(m, nn.Linear)).in_features
+        n_components = n_inputs - n_passthrough
         self.register_buffer("code_mean", torch.zeros(n_components))
         self.register_buffer("code_scale", torch.ones(n_components))
         self.freeze(freeze_autoencoder)
@@ -93,25 +112,15 @@ class EncoderWithHead(nn.Module):
         return self.train(self.training)
 
     @torch.no_grad()
-    def standardize_codes(self, batches) -> "EncoderWithHead":
-        """Make the head see the codes of the rows in ``batches`` with zero mean, unit variance.
+    def set_code_statistics(self, mean, std, weight: float = 1.0) -> "EncoderWithHead":
+        """Make the head see ``(code - mean) / std * weight``.
 
-        ``batches`` yields input tensors (or tuples whose first item is one).
+        ``std`` entries at or below 1e-6 (constant code units) count as 1.
         """
-        mode = self.training
-        self.autoencoder.eval()
-        n, total, squares = 0, 0.0, 0.0
-        for batch in batches:
-            x = batch[0] if isinstance(batch, (tuple, list)) else batch
-            code = self.autoencoder.encode(x).double()
-            n, total, squares = n + code.shape[0], total + code.sum(0), squares + code.pow(2).sum(0)
-        self.train(mode)
-        if n == 0:
-            return self
-        mean = total / n
-        std = (squares / n - mean.pow(2)).clamp_min(0).sqrt()
+        mean = torch.as_tensor(mean, dtype=self.code_mean.dtype, device=self.code_mean.device)
+        std = torch.as_tensor(std, dtype=self.code_scale.dtype, device=self.code_scale.device)
         self.code_mean.copy_(mean)
-        self.code_scale.copy_(torch.where(std > 1e-6, std, torch.ones_like(std)))
+        self.code_scale.copy_(torch.where(std > 1e-6, std, torch.ones_like(std)) / weight)
         return self
 
     def train(self, mode: bool = True) -> "EncoderWithHead":
@@ -120,16 +129,19 @@ class EncoderWithHead(nn.Module):
             self.autoencoder.eval()
         return self
 
-    def _head(self, code: torch.Tensor) -> torch.Tensor:
-        return self.head((code - self.code_mean) / self.code_scale)
+    def _head(self, code: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        features = (code - self.code_mean) / self.code_scale
+        if self.n_passthrough:
+            features = torch.cat([x.reshape(x.shape[0], -1), features], dim=1)
+        return self.head(features)
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """The head's output on the clean code of ``x``."""
-        return self._head(self.autoencoder.encode(x))
+        return self._head(self.autoencoder.encode(x), x)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         out = dict(self.autoencoder(x))
-        out["prediction"] = self._head(out["code"])
+        out["prediction"] = self._head(out["code"], x)
         out["input"] = x
         return out
 
@@ -147,6 +159,9 @@ class SupervisedObjective(nn.Module):
         ``reconstruction(output, clean_input, autoencoder_module)``.
     reconstruction_weight : float, default=0.0
         Weight of the reconstruction objective; ``0`` leaves it out.
+    l2 : float, default=0.0
+        Adds ``l2 / 2`` times the sum of the squared weights (not the
+        biases) of ``module.head``'s linear layers.
 
     Examples
     --------
@@ -158,15 +173,25 @@ class SupervisedObjective(nn.Module):
     tensor(1.)
     """
 
-    def __init__(self, loss: str, reconstruction: nn.Module | None = None, reconstruction_weight: float = 0.0):
+    def __init__(
+        self,
+        loss: str,
+        reconstruction: nn.Module | None = None,
+        reconstruction_weight: float = 0.0,
+        l2: float = 0.0,
+    ):
         super().__init__()
         self.loss = loss
         self.reconstruction = reconstruction
         self.reconstruction_weight = reconstruction_weight
+        self.l2 = l2
 
     def forward(self, output: dict, target: torch.Tensor, module: nn.Module) -> torch.Tensor:
         loss = SUPERVISED_LOSSES[self.loss](output["prediction"], target).mean()
         if self.reconstruction is not None and self.reconstruction_weight > 0:
             term = self.reconstruction(output, output["input"], module.autoencoder)
             loss = loss + self.reconstruction_weight * term
+        if self.l2 > 0:
+            squares = sum(m.weight.pow(2).sum() for m in module.head.modules() if isinstance(m, nn.Linear))
+            loss = loss + 0.5 * self.l2 * squares
         return loss

@@ -52,10 +52,18 @@ def test_unlabelled_rows_feed_pretraining_only(digits):
     # The supervised stage saw the labelled rows only: 50 rows, in batches of 32.
     assert [row["train_batch_count"] for row in clf.net_.history][:1] == [2]
     assert sum(b["train_batch_size"] for b in clf.net_.history[0]["batches"]) == labelled.sum() == 50
-    # ... and gives the same model as fitting on those rows with that frozen autoencoder.
+    # Every row set the code's standardisation: the mean of all 1797 codes, not of the 50 labelled.
+    codes = clf.estimator_.transform(X.astype(np.float32))
+    np.testing.assert_allclose(clf.module_.code_mean.numpy(), codes.mean(axis=0), rtol=1e-5, atol=1e-6)
+    assert np.abs(codes[labelled].mean(axis=0) - codes.mean(axis=0)).max() > 1e-3
+    # So the same labelled rows with the same frozen autoencoder give the same model only
+    # when the unlabelled rows come too.
     same = AutoEncoderClassifier(FrozenEstimator(clf.estimator_), max_epochs=10, random_state=0)
-    same.fit(X[labelled], y[labelled])
-    np.testing.assert_allclose(same.predict_proba(X), clf.predict_proba(X), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        same.fit(X, y_partial).predict_proba(X), clf.predict_proba(X), rtol=1e-5, atol=1e-6
+    )
+    alone = same.fit(X[labelled], y[labelled]).predict_proba(X)
+    assert np.abs(alone - clf.predict_proba(X)).max() > 1e-3
 
 
 def test_no_labelled_row_or_one_class_is_a_clear_error(digits):
@@ -86,7 +94,9 @@ def test_frozen_encoder_trains_the_head_only(digits, pretrained):
     # ... and the head learnt: well above chance on all digits.
     assert frozen.score(X, y) > 0.7
     # Fine-tuning moves the encoder, but never the frozen estimator the user passed in.
-    tuned = AutoEncoderClassifier(FrozenEstimator(pretrained), max_epochs=20, random_state=0).fit(X, y_partial)
+    tuned = AutoEncoderClassifier(
+        FrozenEstimator(pretrained), freeze_encoder=False, max_epochs=20, random_state=0
+    ).fit(X, y_partial)
     encoder = {k: v for k, v in state(tuned.module_.autoencoder).items() if k.startswith("encoder.")}
     moved = [not torch.equal(v, before[k]) for k, v in encoder.items()]
     assert len(moved) == 4
@@ -106,7 +116,7 @@ def test_reconstruction_term_keeps_the_autoencoder_reconstructing(digits, pretra
 
     fits = {
         w: AutoEncoderClassifier(
-            FrozenEstimator(pretrained), reconstruction_weight=w, warm_up_head=False,
+            FrozenEstimator(pretrained), freeze_encoder=False, reconstruction_weight=w, warm_up_head=False,
             max_epochs=60, lr=3e-3, random_state=0,
         ).fit(X, y_partial)
         for w in (0.0, 10.0)
@@ -115,6 +125,42 @@ def test_reconstruction_term_keeps_the_autoencoder_reconstructing(digits, pretra
     before = float(np.mean((pretrained.inverse_transform(pretrained.transform(X)) - X) ** 2))
     assert kept < 0.5 * drifted and kept < 2 * before, (kept, drifted, before)
     assert fits[10.0].score(X, y) > 0.7
+
+
+def test_linear_head_with_passthrough_is_logistic_regression_on_input_and_code(digits, pretrained):
+    """alpha is LogisticRegression's 1 / C, on [X, code scaled to X's total variance]."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = digits
+    X = X.astype(np.float32)
+    y_partial = few_labels(y, 5)
+    labelled = y_partial != -1
+    clf = AutoEncoderClassifier(
+        FrozenEstimator(pretrained), head_layer_sizes=(), alpha=2.0, lr=1e-2, max_epochs=3000,
+        tol=0, n_iter_no_change=50, random_state=0,
+    ).fit(X, y_partial)
+    assert clf.module_.head[0].in_features == 64 + 16
+    codes = pretrained.transform(X).astype(np.float64)
+    codes = (codes - codes.mean(axis=0)) / codes.std(axis=0)
+    weight = np.sqrt(X.astype(np.float64).var(axis=0).sum() / 16)
+    features = np.hstack([X, weight * codes])
+    np.testing.assert_allclose((weight * codes).var(axis=0).sum(), X.var(axis=0).sum(), rtol=1e-6)
+    lr = LogisticRegression(C=0.5, tol=1e-8, max_iter=10_000).fit(features[labelled], y[labelled])
+
+    def objective(proba, coef):  # LogisticRegression's: summed log-loss + |W|^2 / (2 C)
+        return -np.log(proba[labelled, y[labelled]]).sum() + (coef**2).sum()
+
+    optimum = objective(lr.predict_proba(features), lr.coef_)
+    reached = objective(clf.predict_proba(X), clf.module_.head[0].weight.detach().numpy())
+    # alpha=1 or 4 lands 8% above this optimum; Adam gets within 0.1% of it.
+    assert optimum <= reached < 1.001 * optimum, (reached, optimum)
+    assert np.mean(clf.predict(X) == lr.predict(features)) > 0.99
+    # Without passthrough the head sees the 16 code values only, and does worse than with them.
+    code_only = AutoEncoderClassifier(
+        FrozenEstimator(pretrained), head_layer_sizes=(), passthrough=False, lr=1e-2, random_state=0,
+    ).fit(X, y_partial)
+    assert code_only.module_.head[0].in_features == 16
+    assert code_only.score(X, y) < clf.score(X, y)
 
 
 def test_string_labels_with_unlabelled_rows(digits):
