@@ -208,6 +208,35 @@ def check_module_class(name: str, value) -> None:
         )
 
 
+# Parameters that declare a size which some tensor of the module has as a dimension.
+_SIZE_PARAMETERS = ("n_components", "n_bits", "kernel_size")
+
+
+def check_declared_sizes(params: dict, shapes: list) -> None:
+    """Refuse layer lists and sizes that tensors of ``shapes`` cannot hold, before building anything.
+
+    Every layer of a ``*_layer_sizes`` parameter has its own tensors, and
+    every width is a dimension of some tensor, so a file declaring a million
+    layers, or a width larger than any tensor, is refused at once instead of
+    validated entry by entry and built (even on the meta device) into a
+    module that cannot match.
+    """
+    layer_lists = {k: v for k, v in params.items() if k.endswith("_layer_sizes")}
+    n_layers = sum(len(v) for v in layer_lists.values())
+    if n_layers >= max(len(shapes), 1):
+        raise ModelFileError(f"The parameters declare {n_layers} layers but only {len(shapes)} tensors were given.")
+    largest = max((max(shape, default=1) for shape in shapes), default=0)
+    sizes = {k: list(v) for k, v in layer_lists.items()}
+    sizes.update({k: [params[k]] for k in _SIZE_PARAMETERS if k in params})
+    for name, values in sizes.items():
+        too_large = [v for v in values if isinstance(v, Integral) and v > largest]
+        if too_large:
+            raise ModelFileError(
+                f"{name} declares a size of {too_large[0]}, larger than any of the {len(shapes)} "
+                f"tensors given (at most {largest})."
+            )
+
+
 def clear_fitted(estimator) -> None:
     """Delete every fitted attribute, so that a failed fit leaves nothing half-fitted."""
     for name in [k for k in vars(estimator) if k.endswith("_") and not k.startswith("__")]:
@@ -490,12 +519,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         The module is built on the meta device, so restoring draws nothing from
         any random generator and allocates nothing before the weights arrive.
         """
-        if len(self.hidden_layer_sizes) >= max(len(weights), 1):
-            # Each layer has tensors; refuse before building a huge (if empty) module.
-            raise ModelFileError(
-                f"hidden_layer_sizes has {len(self.hidden_layer_sizes)} layers but only "
-                f"{len(weights)} tensors were given."
-            )
+        check_declared_sizes(self.get_params(deep=False), [np.shape(v) for v in weights.values()])
         with torch.device("meta"):
             module = self._build_module(self.n_features_in_)
         expected = {k: (tuple(v.shape), v.dtype) for k, v in module.state_dict().items()}

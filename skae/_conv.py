@@ -104,7 +104,7 @@ class ConvAutoEncoder(BaseAutoEncoder):
         "image_shape": ["array-like", None],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
     }
-    _attribute_kinds_ = {"image_shape_": "floats"}
+    _attribute_kinds_ = {"image_shape_": "shape"}
 
     def _check_params(self, X=None) -> None:
         super()._check_params(X)

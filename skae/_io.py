@@ -10,6 +10,11 @@ The file is a zip archive with exactly two members:
 
 Loading parses JSON and safetensors only, so a file from a stranger can at
 worst be refused; every problem is reported as :class:`ModelFileError`.
+Loading is bounded: the JSON member is at most ``_MAX_CONFIG_BYTES``, the
+weights member at most what the JSON's manifest of tensors declares, only
+the stored and deflate methods (what ``save`` writes) are decompressed, and
+the layer counts and widths the parameters declare are checked against the
+manifest before any module is built.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._base import check_declared_sizes
 from ._data import resolve_device
 from ._registry import _REGISTRY
 from .exceptions import ModelFileError
@@ -33,8 +39,15 @@ from .exceptions import ModelFileError
 FORMAT = "skae-model"
 FORMAT_VERSION = 1
 CONFIG, WEIGHTS = "skae.json", "weights.safetensors"
-_MAX_CONFIG_BYTES = 16 * 2**20
+# The JSON member (parameters, fitted attributes, history, manifest); parsing this much
+# takes well under a second and 100 MB.
+_MAX_CONFIG_BYTES = 4 * 2**20
 _MAX_WEIGHTS_BYTES = 16 * 2**30
+# safetensors' header: 8 bytes of length, then JSON naming each tensor's dtype, shape and
+# offsets, padded; a generous bound per tensor on top of its name.
+_HEADER_BYTES, _HEADER_BYTES_PER_TENSOR = 1024, 256
+_COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
 # -- JSON encoding of parameters and attributes ------------------------------------------
 def _encode(value, where: str):
     if value is None or isinstance(value, (bool, str)):
@@ -58,12 +71,18 @@ def _encode(value, where: str):
     )
 
 
-def _decode(value):
+# save writes parameters nested a few levels deep at most (a list of tuples).
+_MAX_DEPTH = 16
+
+
+def _decode(value, depth: int = 0):
+    if depth > _MAX_DEPTH:
+        raise ModelFileError(f"A value is nested deeper than skae.save writes ({_MAX_DEPTH} levels).")
     if isinstance(value, list):
-        return [_decode(v) for v in value]
+        return [_decode(v, depth + 1) for v in value]
     if isinstance(value, dict):
         if set(value) == {"tuple"} and isinstance(value["tuple"], list):
-            return tuple(_decode(v) for v in value["tuple"])
+            return tuple(_decode(v, depth + 1) for v in value["tuple"])
         if set(value) == {"str_array"} and isinstance(value["str_array"], list):
             if not all(isinstance(v, str) for v in value["str_array"]):
                 raise ModelFileError("A string array holds a value that is not a string.")
@@ -75,15 +94,21 @@ def _decode(value):
 
 
 def _is_float(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    # JSON reads 1e999 as infinity; save never writes a value that is not finite.
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _is_count(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
 _KIND_CHECKS = {
-    "count": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+    "count": _is_count,
     "float": _is_float,
     "floats": lambda v: isinstance(v, list) and all(_is_float(x) for x in v),
     "floats_or_none": lambda v: v is None or isinstance(v, list) and all(_is_float(x) for x in v),
     "names": lambda v: isinstance(v, np.ndarray) and v.dtype == object,
+    "shape": lambda v: isinstance(v, (list, tuple)) and all(_is_count(x) and x > 0 for x in v),
 }
 
 
@@ -98,6 +123,16 @@ def _checked_attributes(cls, attributes: dict) -> dict:
     for name, value in attributes.items():
         if not _KIND_CHECKS[kinds[name]](value):
             raise ModelFileError(f"The fitted attribute {name} has a value of the wrong type.")
+    # What save writes is consistent; so must be what load accepts.
+    n_features = attributes["n_features_in_"]
+    names = attributes.get("feature_names_in_")
+    if names is not None and len(names) != n_features:
+        raise ModelFileError(
+            f"feature_names_in_ has {len(names)} names but n_features_in_ is {n_features}."
+        )
+    shape = attributes.get("image_shape_")
+    if shape is not None and math.prod(shape) != n_features:
+        raise ModelFileError(f"image_shape_ {list(shape)} does not hold n_features_in_={n_features} values.")
     return attributes
 
 
@@ -171,6 +206,12 @@ def save(estimator, path) -> None:
         },
     }
     text = json.dumps(config, indent=1, allow_nan=False).encode()
+    if len(text) > _MAX_CONFIG_BYTES:
+        raise ValueError(
+            f"The model's description ({CONFIG}: parameters, fitted attributes, history) takes "
+            f"{len(text)} bytes, more than skae.load accepts ({_MAX_CONFIG_BYTES}); it is usually "
+            "the feature names or a long history. Use joblib.dump for this model."
+        )
     _write_atomically(Path(path), [(CONFIG, text), (WEIGHTS, blob)])
 
 
@@ -220,14 +261,44 @@ def _write_atomically(path: Path, members) -> None:
 
 # -- load ---------------------------------------------------------------------------------
 def _read_member(zf: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    """The member's bytes, decompressing at most ``limit + 1`` of them whatever its header says."""
     info = zf.getinfo(name)
+    if info.compress_type not in _COMPRESSIONS:
+        raise ModelFileError(
+            f"{name} is compressed with zip method {info.compress_type}; skae.save writes "
+            f"{' or '.join(_COMPRESSIONS.values())} only."
+        )
     if info.file_size > limit:
         raise ModelFileError(f"{name} claims {info.file_size} bytes, more than allowed ({limit}).")
     with zf.open(info) as f:
-        data = f.read(limit + 1)  # headers can lie; never read past the limit
+        data = f.read(limit + 1)  # headers can lie; never decompress past the limit
     if len(data) > limit:
         raise ModelFileError(f"{name} is larger than allowed ({limit} bytes).")
     return data
+
+
+def _manifest(config: dict) -> dict:
+    """The JSON's manifest of tensors, checked: name -> (shape, dtype)."""
+    manifest = _field(config, "tensors", dict)
+    out = {}
+    for name, entry in manifest.items():
+        shape = entry.get("shape") if isinstance(entry, dict) else None
+        dtype = entry.get("dtype") if isinstance(entry, dict) else None
+        if not isinstance(shape, list) or not all(_is_count(n) for n in shape) or len(shape) > 8:
+            raise ModelFileError(f"The manifest's shape of tensor {name!r} is not a list of sizes.")
+        if dtype not in _DTYPES:
+            raise ModelFileError(f"The manifest's dtype of tensor {name!r} is not one skae saves.")
+        out[name] = (tuple(shape), dtype)
+    return out
+
+
+def _weights_limit(manifest: dict) -> int:
+    """The most bytes a safetensors file holding exactly ``manifest``'s tensors can take."""
+    data = sum(math.prod(shape) * np.dtype(dtype).itemsize for shape, dtype in manifest.values())
+    header = _HEADER_BYTES + sum(_HEADER_BYTES_PER_TENSOR + 2 * len(k) for k in manifest)
+    if data > _MAX_WEIGHTS_BYTES:
+        raise ModelFileError(f"The manifest declares {data} bytes of tensors, more than allowed.")
+    return data + header
 
 
 def _open_regular(path):
@@ -247,27 +318,33 @@ def _open_regular(path):
         raise
 
 
-def _read(path):
-    try:
-        with _open_regular(path) as f, zipfile.ZipFile(f) as zf:
-            names = sorted(zf.namelist())
-            if names != sorted([CONFIG, WEIGHTS]):
-                raise ModelFileError(f"Expected members {[CONFIG, WEIGHTS]}, found {names[:10]}.")
-            text = _read_member(zf, CONFIG, _MAX_CONFIG_BYTES)
-            blob = _read_member(zf, WEIGHTS, _MAX_WEIGHTS_BYTES)
-    except (ModelFileError, FileNotFoundError, IsADirectoryError, PermissionError):
-        raise
-    except Exception as exc:  # zipfile, zlib and struct raise many types for bad bytes
-        raise ModelFileError(f"{path} is not a readable skae model file: {exc}") from exc
+def _parse_config(text: bytes) -> dict:
     try:
         config = json.loads(text.decode("utf-8"), parse_constant=_json_constant)
     except ModelFileError:
         raise
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, a 5,000-digit integer
         raise ModelFileError(f"{CONFIG} is not valid JSON: {exc}") from exc
     if not isinstance(config, dict):
         raise ModelFileError(f"{CONFIG} must hold a JSON object.")
-    return config, blob
+    return config
+
+
+def _read(path):
+    """The parsed JSON member and the weights' bytes, each read within its bound."""
+    with _open_regular(path) as f:
+        try:
+            zf = zipfile.ZipFile(f)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise ModelFileError(f"{path} is not a zip archive written by skae.save: {exc}") from exc
+        with zf:
+            names = sorted(zf.namelist())
+            if names != sorted([CONFIG, WEIGHTS]):
+                raise ModelFileError(f"Expected members {[CONFIG, WEIGHTS]}, found {names[:10]}.")
+            config = _parse_config(_read_member(zf, CONFIG, _MAX_CONFIG_BYTES))
+            manifest = _manifest(config)
+            blob = _read_member(zf, WEIGHTS, _weights_limit(manifest))
+    return config, manifest, blob
 
 
 def _field(config: dict, key: str, kind):
@@ -279,7 +356,7 @@ def _field(config: dict, key: str, kind):
     return value
 
 
-def _weights_from(config: dict, blob: bytes) -> dict:
+def _weights_from(config: dict, manifest: dict, blob: bytes) -> dict:
     from safetensors.numpy import load as load_arrays
 
     digest = _field(config, "sha256", dict).get(WEIGHTS)
@@ -289,14 +366,12 @@ def _weights_from(config: dict, blob: bytes) -> dict:
         weights = load_arrays(blob)
     except Exception as exc:  # safetensors raises its own SafetensorError
         raise ModelFileError(f"{WEIGHTS} is not a valid safetensors file: {exc}") from exc
-    manifest = _field(config, "tensors", dict)
-    listed = {
-        k: (tuple(v.get("shape", ())), v.get("dtype")) if isinstance(v, dict) else None
-        for k, v in manifest.items()
-    }
     actual = {k: (tuple(v.shape), str(v.dtype)) for k, v in weights.items()}
-    if listed != actual:
+    if manifest != actual:
         raise ModelFileError(f"{WEIGHTS} does not hold the tensors that {CONFIG} lists.")
+    for name, array in weights.items():
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise ModelFileError(f"Tensor {name!r} holds NaN or infinite values; a fitted model has none.")
     return weights
 
 
@@ -319,7 +394,11 @@ def load(path, device=None):
     Raises
     ------
     ModelFileError
-        For any file that is not an intact skae model of a supported version.
+        For any failure, whatever its cause (a missing or unreadable file
+        too: the original exception is its ``__cause__``): a file that is
+        not an intact skae model of a supported version is refused, within
+        bounded time and memory. Only ``KeyboardInterrupt`` and
+        ``SystemExit`` pass through unchanged.
 
     Examples
     --------
@@ -332,7 +411,16 @@ def load(path, device=None):
     >>> skae.load(path, device="cpu").transform(X[:2]).shape
     (2, 2)
     """
-    config, blob = _read(path)
+    try:
+        return _load(path, device)
+    except ModelFileError:
+        raise
+    except Exception as exc:  # whatever the cause; KeyboardInterrupt and SystemExit pass
+        raise ModelFileError(f"{path} could not be loaded: {type(exc).__name__}: {exc}") from exc
+
+
+def _load(path, device):
+    config, manifest, blob = _read(path)
     if config.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a skae model file (format {config.get('format')!r}).")
     version = _field(config, "format_version", int)
@@ -350,12 +438,14 @@ def load(path, device=None):
     params = {k: _decode(v) for k, v in _field(config, "params", dict).items()}
     if set(params) != set(cls().get_params(deep=False)):
         raise ModelFileError(f"The parameters in {path} do not match {name}'s.")
+    # Before validating a million declared layers one by one.
+    check_declared_sizes(params, [shape for shape, _ in manifest.values()])
     attributes = {k: _decode(v) for k, v in _field(config, "attributes", dict).items()}
     attributes = _checked_attributes(cls, attributes)
     history = _field(config, "history", list)
     if not all(isinstance(row, dict) for row in history):
         raise ModelFileError("The training history must be a list of objects.")
-    weights = _weights_from(config, blob)
+    weights = _weights_from(config, manifest, blob)
     device = resolve_device(device) if device is not None else str(config.get("device"))
     estimator = cls(**params)
     try:
@@ -365,6 +455,6 @@ def load(path, device=None):
         estimator._restore_net(weights, history, device)
     except ModelFileError:
         raise
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ModelFileError(f"{path} does not describe a valid {name}: {exc}") from exc
+    except Exception as exc:  # a parameter or fitted value that validation or building refuses
+        raise ModelFileError(f"{path} does not describe a valid {name}: {type(exc).__name__}: {exc}") from exc
     return estimator

@@ -228,6 +228,185 @@ def test_load_refuses_zip_bomb_member(model_bytes, tmp_path, monkeypatch):
         load_bytes(model_bytes, tmp_path)
 
 
+# -- hostile files: bounded time and memory, one error type ---------------------------------
+def with_manifest_entry(config, blob, name, entry):
+    return {**config, "tensors": {**config["tensors"], name: entry}}, blob
+
+
+def consistent(config, arrays):
+    """A file whose checksum and manifest agree with ``arrays``: only the content is hostile."""
+    blob = save_arrays(arrays)
+    config = {**config, "sha256": {"weights.safetensors": hashlib.sha256(blob).hexdigest()},
+              "tensors": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()}}
+    return config, blob
+
+
+def nan_weight(config, blob):
+    arrays = dict(load_arrays(blob))
+    name = sorted(arrays)[0]
+    arrays[name] = arrays[name].copy()
+    arrays[name].flat[0] = np.nan
+    return consistent(config, arrays)
+
+
+def nested(depth):
+    value = 4
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+HOSTILE = {
+    "600-deep parameter": (
+        lambda c, b: ({**c, "params": {**c["params"], "penalties": nested(600)}}, b), "nested deeper"
+    ),
+    "5000-deep parameter": (lambda c, b: ({**c, "params": {**c["params"], "penalties": "DEEP"}}, b), "JSON"),
+    "callback that is a string": (
+        lambda c, b: ({**c, "params": {**c["params"], "callbacks": ["x"]}}, b), "valid AutoEncoder"
+    ),
+    "manifest shape not a list": (
+        lambda c, b: with_manifest_entry(c, b, sorted(c["tensors"])[0], {"shape": 5, "dtype": "float32"}),
+        "shape",
+    ),
+    "manifest dtype": (
+        lambda c, b: with_manifest_entry(c, b, sorted(c["tensors"])[0], {"shape": [2], "dtype": "object"}),
+        "dtype",
+    ),
+    "huge n_components": (
+        lambda c, b: ({**c, "params": {**c["params"], "n_components": 2**62}}, b), "larger than any"
+    ),
+    "wide layer": (
+        lambda c, b: ({**c, "params": {**c["params"], "hidden_layer_sizes": {"tuple": [10**12]}}}, b),
+        "larger than any",
+    ),
+    "NaN weight": (nan_weight, "NaN"),
+    "infinite loss": (lambda c, b: ({**c, "attributes": {**c["attributes"], "best_loss_": 1e999}}, b), "best_loss_"),
+    "feature names of the wrong length": (
+        lambda c, b: ({**c, "attributes": {**c["attributes"], "feature_names_in_": {"str_array": ["a", "b"]}}}, b),
+        "feature_names_in_",
+    ),
+    "tensor declared huge": (
+        lambda c, b: with_manifest_entry(c, b, "big", {"shape": [2**40, 2**10], "dtype": "float32"}),
+        "more than allowed",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_configs_raise_model_file_error(name, model_bytes, tmp_path):
+    mutate, match = HOSTILE[name]
+    config, blob = mutate(*parts(model_bytes))
+    text = json.dumps(config)  # json.dumps writes 1e999 as Infinity; the file says 1e999
+    text = text.replace("Infinity", "1e999").replace('"DEEP"', "[" * 5000 + "4" + "]" * 5000)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("skae.json", text)
+        zf.writestr("weights.safetensors", blob)
+    with pytest.raises(ModelFileError, match=match):
+        load_bytes(buffer.getvalue(), tmp_path)
+
+
+def test_every_failure_is_a_model_file_error_with_its_cause(tmp_path):
+    with pytest.raises(ModelFileError, match="FileNotFoundError") as info:
+        skae.load(tmp_path / "missing.skae")
+    assert isinstance(info.value.__cause__, FileNotFoundError)
+
+
+def test_conv_image_shape_must_hold_the_features(digits, tmp_path):
+    conv = skae.ConvAutoEncoder(n_components=2, hidden_layer_sizes=(2,), max_epochs=1, random_state=0)
+    skae.save(conv.fit(digits[0][:50]), tmp_path / "c.skae")
+    config, blob = parts((tmp_path / "c.skae").read_bytes())
+    for bad in ([1.5, 8, 8], [1, 8, 9]):
+        config["attributes"]["image_shape_"] = bad
+        with pytest.raises(ModelFileError, match="image_shape_"):
+            load_bytes(rezip(config, blob), tmp_path)
+
+
+def test_a_million_declared_layers_are_refused_before_building(digits, tmp_path):
+    """An adversarial autoencoder declaring 10**6 discriminator layers: once 120 s and 3.3 GB."""
+    import time
+
+    aae = skae.AdversarialAutoEncoder(n_components=2, hidden_layer_sizes=(8,), max_epochs=1, random_state=0)
+    skae.save(aae.fit(digits[0][:50]), tmp_path / "a.skae")
+    config, blob = parts((tmp_path / "a.skae").read_bytes())
+    config["params"]["discriminator_hidden_layer_sizes"] = {"tuple": [1] * 10**6}
+    data = rezip(config, blob)
+    start = time.perf_counter()
+    with pytest.raises(ModelFileError, match="layers"):
+        load_bytes(data, tmp_path)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_skops_file_declaring_many_layers_is_refused_fast(fitted, tmp_path):
+    import copy
+    import time
+
+    sio = pytest.importorskip("skops.io")
+    hostile = copy.deepcopy(fitted)
+    hostile.hidden_layer_sizes = (1,) * 30_000
+    data = sio.dumps(hostile)
+    start = time.perf_counter()
+    with pytest.raises(ModelFileError, match="layers"):
+        sio.loads(data, trusted=sio.get_untrusted_types(data=data))
+    assert time.perf_counter() - start < 5.0
+
+
+def bomb(config, n_bytes, lie):
+    """A model file whose weights member inflates to ``n_bytes`` of zeros (deflate)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("skae.json", json.dumps(config))
+        with zf.open("weights.safetensors", "w") as f:
+            chunk = bytes(2**20)
+            for _ in range(n_bytes // 2**20):
+                f.write(chunk)
+    data = bytearray(buffer.getvalue())
+    if lie:  # the central directory claims 100 bytes: only the read bound protects
+        entry = data.rindex(b"PK\x01\x02")  # the weights' central directory record
+        data[entry + 24 : entry + 28] = (100).to_bytes(4, "little")
+    return bytes(data)
+
+
+@pytest.mark.parametrize("lie", [False, True], ids=["honest-header", "lying-header"])
+def test_zip_bomb_costs_bounded_time_and_memory(lie, model_bytes, tmp_path):
+    """200 MiB of zeros in a ~200 KB file; once it was decompressed whole, then copied."""
+    import subprocess
+    import sys
+
+    config, _ = parts(model_bytes)
+    path = tmp_path / "bomb.skae"
+    path.write_bytes(bomb(config, 200 * 2**20, lie))
+    assert path.stat().st_size < 2**20
+    script = f"""
+import resource, time, skae
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+try:
+    skae.load({str(path)!r})
+except skae.ModelFileError as exc:
+    print("refused:", exc)
+print(time.perf_counter() - start, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    refused, figures = out.stdout.strip().splitlines()
+    # An honest header is refused on its claimed size; a lying one stops zipfile after the
+    # claimed bytes, whose CRC then fails.
+    assert refused.startswith("refused:") and ("Bad CRC-32" if lie else "claims") in refused, refused
+    seconds, megabytes = map(float, figures.split())
+    assert seconds < 1.0 and megabytes < 100, (seconds, megabytes)
+
+
+def test_other_compression_methods_are_refused(model_bytes, tmp_path):
+    config, blob = parts(model_bytes)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_BZIP2) as zf:
+        zf.writestr("skae.json", json.dumps(config))
+        zf.writestr("weights.safetensors", blob)
+    with pytest.raises(ModelFileError, match="zip method 12"):
+        load_bytes(buffer.getvalue(), tmp_path)
+
+
 # CI runs a small budget; SKAE_FUZZ_EXAMPLES=5000 runs a long fuzzing session.
 FUZZ = settings(max_examples=int(os.environ.get("SKAE_FUZZ_EXAMPLES", 60)), deadline=2000,
                 derandomize="SKAE_FUZZ_EXAMPLES" not in os.environ,
