@@ -5,6 +5,7 @@ from ._autoencoder import AutoEncoder
 from ._contractive import ContractiveAutoEncoder
 from ._conv import ConvAutoEncoder
 from ._denoising import DenoisingAutoEncoder
+from ._engine import StopOnInterrupt
 from ._hamming import HammingIndex, pack_bits, unpack_bits
 from ._hashing import HashingAutoEncoder
 from ._io import load, save
@@ -37,6 +38,8 @@ __all__ = [
     "HammingIndex",
     "pack_bits",
     "unpack_bits",
+    # training control
+    "StopOnInterrupt",
     # persistence, registry, errors
     "ModelFileError",
     "TrainingDivergedError",

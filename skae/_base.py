@@ -245,16 +245,21 @@ def clear_fitted(estimator) -> None:
 
 @contextmanager
 def fresh_fit(estimator):
-    """The body of a ``fit``: it starts from no fitted attributes and leaves none if it fails.
+    """The body of a ``fit``: it starts from no fitted attributes; failing, it changes nothing.
 
     Starting clean keeps a refit with other parameters from carrying attributes that
-    only the previous fit made; clearing on failure leaves nothing half-fitted.
+    only the previous fit made. If the body raises, ``KeyboardInterrupt`` included,
+    the half-made attributes go and the previous fit's come back, so a failed or
+    interrupted refit loses nothing (fit builds new fitted objects; it never
+    changes the previous ones in place).
     """
+    previous = {k: v for k, v in vars(estimator).items() if k.endswith("_") and not k.startswith("__")}
     clear_fitted(estimator)
     try:
         yield
     except BaseException:
         clear_fitted(estimator)
+        vars(estimator).update(previous)
         raise
 
 

@@ -130,6 +130,29 @@ class AutoEncoderNet(NeuralNet):
         self._grad_listeners = any(_overrides(cb, "on_grad_computed") for cb in callbacks)
         return self
 
+    # -- interrupts -------------------------------------------------------------------
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's loop; a real Ctrl-C is kept in ``interrupted_`` for :func:`train` to raise.
+
+        skorch stops training on any ``KeyboardInterrupt`` and returns, because
+        its early stopping raises one; a user's Ctrl-C would then silently give
+        a truncated model.
+        """
+        self.interrupted_ = None
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt as exc:
+            if not _stop_requested(self):
+                keep = any(isinstance(cb, StopOnInterrupt) for _, cb in self.callbacks_)
+                complete = [row for row in self.history if "train_loss" in row]
+                if keep and complete:
+                    if len(complete) < len(self.history):
+                        del self.history[-1]  # the epoch the interrupt cut short
+                    self.history.record("interrupted", True)
+                else:
+                    self.interrupted_ = exc
+            raise  # skorch's partial_fit ends training on it
+
     # -- data -------------------------------------------------------------------------
     def get_split_datasets(self, X, y=None, **fit_params):
         train, valid = X
@@ -207,6 +230,33 @@ class AutoEncoderNet(NeuralNet):
         self.history.record(key, loss)
         self.history.record(key + "_best", not previous or loss < min(previous))
         self.history.record(prefix + "_batch_count", n_batches)
+
+
+class StopOnInterrupt(Callback):
+    """Make Ctrl-C end training early, keeping the model, instead of aborting ``fit``.
+
+    By default a ``KeyboardInterrupt`` during ``fit`` stops training at once,
+    leaves the estimator as it was before ``fit`` was called (a previous fit
+    intact, or unfitted) and is raised again. With this callback in the
+    estimator's ``callbacks``, it ends training the way early stopping does:
+    ``fit`` returns normally with the weights trained so far (the best
+    epoch's, when early stopping is on), and the last completed epoch of
+    ``history_`` records ``interrupted=True``. An interrupt before the first
+    epoch completes is raised all the same: there is nothing to keep.
+
+    Examples
+    --------
+    >>> from skae import AutoEncoder, StopOnInterrupt
+    >>> ae = AutoEncoder(n_components=8, callbacks=[StopOnInterrupt()])
+    """
+
+
+def _stop_requested(net) -> bool:
+    """Whether early stopping raised the KeyboardInterrupt by which skorch stops training."""
+    return any(
+        isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
+        for _, cb in net.callbacks_
+    )
 
 
 class PlateauStopping(EarlyStopping):
@@ -313,6 +363,8 @@ def train(net: AutoEncoderNet, train_data, valid_data) -> AutoEncoderNet:
     """Fit ``net`` and drop what only training needed (kept weight copies)."""
     try:
         net.fit((train_data, valid_data))
+        if net.interrupted_ is not None:
+            raise net.interrupted_
     finally:
         for _, cb in getattr(net, "callbacks_", []):
             if isinstance(cb, EarlyStopping):

@@ -5,8 +5,8 @@ class TrainingDivergedError(ValueError):
     """The training loss became NaN or infinite.
 
     ``fit`` raises it at the end of the epoch in which that happened and
-    leaves the estimator unfitted. A smaller ``lr`` or scaled input usually
-    cures it.
+    leaves the estimator as it was before ``fit`` (unfitted, or with its
+    previous fit). A smaller ``lr`` or scaled input usually cures it.
 
     Examples
     --------

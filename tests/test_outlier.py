@@ -284,15 +284,25 @@ class FailsOnFourthFit(AutoEncoder):
         return super().fit(X, y)
 
 
-def test_a_failure_mid_ensemble_leaves_nothing_fitted(fitted):
+def test_a_failure_mid_ensemble_leaves_the_previous_fit(fitted):
     detector = clone(fitted[0]).set_params(estimator=AutoEncoder(**FAST_AE), n_estimators=3)
     assert fitted_attributes(detector.fit(fitted[1])) == FITTED
+    before, scores = dict(vars(detector)), detector.score_samples(fitted[1])
     detector.set_params(estimator=FailsOnFourthFit(**FAST_AE))
     FailsOnFourthFit.fits = 0
     with pytest.raises(RuntimeError, match="fourth fit"):
         detector.fit(fitted[1])  # the second member's second fit (trim)
     assert FailsOnFourthFit.fits == 4
-    assert fitted_attributes(detector) == set()
+    assert {k: v for k, v in vars(detector).items() if k.endswith("_")} == {
+        k: v for k, v in before.items() if k.endswith("_")
+    }
+    np.testing.assert_array_equal(detector.score_samples(fitted[1]), scores)
+    # An unfitted detector whose fit fails stays unfitted.
+    FailsOnFourthFit.fits = 0
+    fresh = clone(detector)
+    with pytest.raises(RuntimeError, match="fourth fit"):
+        fresh.fit(fitted[1])
+    assert fitted_attributes(fresh) == set()
 
 
 def test_any_scorer_with_reconstruction_but_combined_needs_an_autoencoder():
@@ -396,12 +406,12 @@ def test_minmax_scaler_and_bce():
         AutoEncoderOutlierDetector(AutoEncoder(loss="bce"), scaler="standard").fit(X)
 
 
-def test_bad_settings_fail_before_training_and_leave_nothing_fitted(fitted):
+def test_bad_settings_fail_before_training_and_leave_the_previous_fit(fitted):
     detector = clone(fitted[0]).set_params(estimator=AutoEncoder(loss="bce"))
     detector.offset_ = 1.0
     with pytest.raises(ValueError):
         detector.fit(fitted[1])
-    assert not hasattr(detector, "offset_")
+    assert detector.offset_ == 1.0 and not hasattr(detector, "estimators_")
 
 
 def test_feature_count_is_checked(fitted):
