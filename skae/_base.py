@@ -514,6 +514,10 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.best_loss_ = float(monitored[_engine.kept_epoch(net) - 1])
 
     # -- state: pickling, skops and skae.save share one plain representation ------------
+    def _shape_params(self) -> dict:
+        """The parameters that declare the module's layers and sizes (see check_declared_sizes)."""
+        return self.get_params(deep=False)
+
     def _weights(self) -> dict:
         """The module's tensors as float32 numpy arrays on the host."""
         return {k: v.detach().cpu().numpy() for k, v in self.module_.state_dict().items()}
@@ -524,7 +528,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         The module is built on the meta device, so restoring draws nothing from
         any random generator and allocates nothing before the weights arrive.
         """
-        check_declared_sizes(self.get_params(deep=False), [np.shape(v) for v in weights.values()])
+        check_declared_sizes(self._shape_params(), [np.shape(v) for v in weights.values()])
         with torch.device("meta"):
             module = self._build_module(self.n_features_in_)
         expected = {k: (tuple(v.shape), v.dtype) for k, v in module.state_dict().items()}

@@ -250,6 +250,9 @@ class StopOnInterrupt(Callback):
     >>> ae = AutoEncoder(n_components=8, callbacks=[StopOnInterrupt()])
     """
 
+    def __init__(self):
+        pass  # a marker: AutoEncoderNet.fit_loop looks for it
+
 
 def _stop_requested(net) -> bool:
     """Whether early stopping raised the KeyboardInterrupt by which skorch stops training."""

@@ -92,6 +92,11 @@ class _EncoderWithHeadNetwork(BaseAutoEncoder):
         reconstruction = None if self.freeze_encoder else self.autoencoder._build_objective()
         return SupervisedObjective(self.supervised_loss, reconstruction, self.reconstruction_weight, self._l2)
 
+    def _shape_params(self) -> dict:
+        # The layers are the autoencoder's and the head's; the base's own
+        # hidden_layer_sizes means nothing here.
+        return {**self.autoencoder._shape_params(), "head_layer_sizes": self.head_layer_sizes}
+
     def fit_head(self, X, targets, code_statistics: tuple) -> None:
         """Train on the labelled rows ``X``, the head seeing codes standardised by ``code_statistics``.
 

@@ -457,6 +457,57 @@ def test_fuzz_config_values(data, model_bytes, tmp_path):
         pass
 
 
+def hostile_file(config, blob, kind, size, method, value):
+    """A model file of one hostile shape (see test_fuzz_hostile_shapes)."""
+    config = json.loads(json.dumps(config))
+    if kind == "layers":  # a huge declared layer list
+        config["params"]["hidden_layer_sizes"] = {"tuple": [1] * size}
+    elif kind == "nesting":  # deep nesting, built as text: json.dumps cannot write it
+        config["params"]["penalties"] = "DEEP"
+    elif kind == "manifest":  # a wrong JSON type in the manifest
+        name = sorted(config["tensors"])[size % len(config["tensors"])]
+        field = ("shape", "dtype")[size % 2]
+        config["tensors"][name] = {**config["tensors"][name], field: value}
+    text = json.dumps(config).replace('"DEEP"', "[" * size + "1" + "]" * size)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", method) as zf:
+        zf.writestr("skae.json", text)
+        if kind == "bomb":  # a compressed bomb: ``size`` MiB of zeros
+            with zf.open("weights.safetensors", "w") as f:
+                for _ in range(size):
+                    f.write(bytes(2**20))
+        else:
+            zf.writestr("weights.safetensors", blob)
+    return buffer.getvalue()
+
+
+@FUZZ
+@given(
+    kind=st.sampled_from(["layers", "nesting", "manifest", "bomb"]),
+    size=st.integers(17, 20_000),
+    method=st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA]),
+    value=JSON_VALUES,
+)
+def test_fuzz_hostile_shapes(kind, size, method, value, model_bytes, tmp_path):
+    """Bombs, huge layer lists, deep nesting, wrong manifest types: refused, at once."""
+    import time
+
+    if kind == "bomb":
+        size = 1 + size % 8
+        if method == zipfile.ZIP_STORED:
+            method = zipfile.ZIP_DEFLATED
+    config, blob = parts(model_bytes)
+    data = hostile_file(config, blob, kind, size, method, value)
+    start = time.perf_counter()
+    try:
+        load_bytes(data, tmp_path)
+    except ModelFileError:
+        pass
+    else:  # only a manifest value equal to the true one may load, and only uncompressed or deflated
+        assert kind == "manifest" and method in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+    assert time.perf_counter() - start < 1.0
+
+
 # -- every estimator, by construction -----------------------------------------------------
 @pytest.mark.parametrize("estimator", small_autoencoders(), ids=lambda e: type(e).__name__)
 def test_every_estimator_persists(estimator, digits, tmp_path):
