@@ -167,8 +167,10 @@ _SHARED_PARAMETERS_DOC = """\
         Strength of the L2 penalty on the head's weights (not its biases):
         ``alpha / 2`` times their squared norm is added to the *sum* of the
         labelled rows' losses, as in :class:`sklearn.linear_model.LogisticRegression`
-        with ``C = 1 / alpha``, so a linear head on the frozen code is that
-        model. The encoder's weights are not penalised.
+        with ``C = 1 / alpha``: a classifier with a linear head on the frozen
+        encoder is that model on ``[X, scaled code]`` (for the regressor, a
+        ridge penalty on the standardised targets). The encoder's weights
+        are not penalised.
 
     reconstruction_weight : float, default=0.0
         When fine-tuning, the autoencoder's own objective (reconstruction

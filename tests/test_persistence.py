@@ -261,6 +261,7 @@ HOSTILE = {
         lambda c, b: ({**c, "params": {**c["params"], "penalties": nested(600)}}, b), "nested deeper"
     ),
     "5000-deep parameter": (lambda c, b: ({**c, "params": {**c["params"], "penalties": "DEEP"}}, b), "JSON"),
+    "5000-digit integer": (lambda c, b: ({**c, "params": {**c["params"], "max_epochs": "DIGITS"}}, b), "JSON"),
     "callback that is a string": (
         lambda c, b: ({**c, "params": {**c["params"], "callbacks": ["x"]}}, b), "valid AutoEncoder"
     ),
@@ -298,6 +299,7 @@ def test_hostile_configs_raise_model_file_error(name, model_bytes, tmp_path):
     config, blob = mutate(*parts(model_bytes))
     text = json.dumps(config)  # json.dumps writes 1e999 as Infinity; the file says 1e999
     text = text.replace("Infinity", "1e999").replace('"DEEP"', "[" * 5000 + "4" + "]" * 5000)
+    text = text.replace('"DIGITS"', "9" * 5000)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr("skae.json", text)
