@@ -5,7 +5,7 @@ from numbers import Real
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseAutoEncoder, check_layer_sizes
+from ._base import LAYER_SIZES, BaseAutoEncoder, check_layer_sizes, layer_sizes
 from ._generative_modules import PRIORS, AdversarialModule
 from ._losses import adversarial_losses
 from ._modules import mlp
@@ -56,7 +56,7 @@ class AdversarialAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
         collapse instead of spreading over the prior); lower it if the codes'
         spread on held-out data is far from the prior's.
 
-    discriminator_hidden_layer_sizes : array-like of int, default=(64, 64)
+    discriminator_hidden_layer_sizes : int or array-like of int, default=(64, 64)
         Hidden widths of the discriminator.
 
 {training_parameters}
@@ -88,12 +88,12 @@ class AdversarialAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
         **BaseAutoEncoder._parameter_constraints,
         "prior": [StrOptions(set(PRIORS))],
         "adversarial_weight": [Interval(Real, 0, None, closed="left")],
-        "discriminator_hidden_layer_sizes": ["array-like"],
+        "discriminator_hidden_layer_sizes": LAYER_SIZES,
     }
 
     def _build_module(self, n_features: int) -> torch.nn.Module:
         base = super()._build_module(n_features)
-        sizes = [self.n_components, *self.discriminator_hidden_layer_sizes, 1]
+        sizes = [self.n_components, *layer_sizes(self.discriminator_hidden_layer_sizes), 1]
         return AdversarialModule(
             base.encoder, base.decoder, mlp(sizes, "leaky_relu"), self.n_components,
             self.prior, noise=base.noise,

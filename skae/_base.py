@@ -45,9 +45,11 @@ from ._random import init_parameters, make_generator, seed_from_random_state
 from .exceptions import ModelFileError, check_weights
 
 TRAINING_PARAMETERS_DOC = """\
-    hidden_layer_sizes : array-like of int, default=(256, 128)
+    hidden_layer_sizes : int or array-like of int, default=(256, 128)
         Widths of the encoder's hidden layers, from the input inwards; the
-        decoder mirrors them. ``()`` gives a single linear map each way.
+        decoder mirrors them. ``()`` gives a single linear map each way; an
+        int ``n`` is one hidden layer of width ``n``, as in
+        :class:`sklearn.neural_network.MLPRegressor`.
 
     activation : str or torch.nn.Module subclass, default="relu"
         Activation of the hidden layers: one of ``"relu"``, ``"leaky_relu"``,
@@ -171,9 +173,18 @@ def all_positive_ints(values) -> bool:
     return all(isinstance(v, Integral) and not isinstance(v, bool) and v > 0 for v in values)
 
 
+# A layer list parameter: widths, or one int for a single layer (as MLPRegressor takes).
+LAYER_SIZES = ["array-like", Interval(Integral, 1, None, closed="left")]
+
+
+def layer_sizes(value) -> tuple:
+    """A ``*_layer_sizes`` parameter as a tuple of widths: an int is one layer."""
+    return (value,) if isinstance(value, Integral) else tuple(value)
+
+
 def check_layer_sizes(name: str, sizes) -> None:
     """Refuse layer widths that are not positive integers."""
-    if not all_positive_ints(list(sizes)):
+    if not all_positive_ints(list(layer_sizes(sizes))):
         raise ValueError(f"{name} must be positive integers, got {sizes!r}.")
 
 
@@ -221,7 +232,7 @@ def check_declared_sizes(params: dict, shapes: list) -> None:
     validated entry by entry and built (even on the meta device) into a
     module that cannot match.
     """
-    layer_lists = {k: v for k, v in params.items() if k.endswith("_layer_sizes")}
+    layer_lists = {k: layer_sizes(v) for k, v in params.items() if k.endswith("_layer_sizes")}
     n_layers = sum(len(v) for v in layer_lists.values())
     if n_layers >= max(len(shapes), 1):
         raise ModelFileError(f"The parameters declare {n_layers} layers but only {len(shapes)} tensors were given.")
@@ -290,7 +301,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like"],
+        "hidden_layer_sizes": LAYER_SIZES,
         "activation": [StrOptions(set(ACTIVATIONS)), ModuleClass()],
         "output_activation": [StrOptions(set(ACTIVATIONS)), ModuleClass(), None],
         "loss": [StrOptions(set(RECONSTRUCTION_LOSSES))],
@@ -351,7 +362,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return mlp_autoencoder(
             n_features,
             self.n_components,
-            self.hidden_layer_sizes,
+            layer_sizes(self.hidden_layer_sizes),
             self.activation,
             self._resolved_output_activation(),
             code_activation=self._resolved_code_activation(),

@@ -8,7 +8,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import TRAINING_PARAMETERS_DOC, BaseAutoEncoder, all_positive_ints
+from ._base import TRAINING_PARAMETERS_DOC, BaseAutoEncoder, all_positive_ints, layer_sizes
 from ._conv_modules import conv_autoencoder
 
 
@@ -61,7 +61,7 @@ class ConvAutoEncoder(BaseAutoEncoder):
         ``d`` columns it means a square single-channel image when ``d`` is a
         perfect square, else a ``1 x d`` strip (one row of pixels).
 
-    hidden_layer_sizes : array-like of int, default=(32, 64)
+    hidden_layer_sizes : int or array-like of int, default=(32, 64)
         Channels of the encoder's convolutions, from the input inwards; each
         convolution has stride 2. The decoder mirrors them. ``()`` gives a
         single linear map each way (a linear autoencoder on the pixels).
@@ -186,7 +186,7 @@ class ConvAutoEncoder(BaseAutoEncoder):
         return conv_autoencoder(
             self.image_shape_,
             self.n_components,
-            list(self.hidden_layer_sizes),
+            list(layer_sizes(self.hidden_layer_sizes)),
             self.activation,
             self._resolved_output_activation(),
             kernel_size=self.kernel_size,

@@ -22,7 +22,15 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoEncoder
-from ._base import BaseAutoEncoder, ModuleClass, check_layer_sizes, check_module_class, fresh_fit
+from ._base import (
+    LAYER_SIZES,
+    BaseAutoEncoder,
+    ModuleClass,
+    check_layer_sizes,
+    check_module_class,
+    fresh_fit,
+    layer_sizes,
+)
 from ._data import check_float32_range, column_variances
 from . import _engine
 from ._heads import EncoderWithHead, SupervisedObjective
@@ -130,7 +138,7 @@ _SHARED_PARAMETERS_DOC = """\
         on a copy of its weights). ``None`` uses
         ``AutoEncoder(n_components=32)``.
 
-    head_layer_sizes : array-like of int, default=(64,)
+    head_layer_sizes : int or array-like of int, default=(64,)
         Widths of the head's hidden layers, from the code outwards. ``()``
         puts a single linear layer on the code.
 
@@ -264,7 +272,7 @@ class _AutoEncoderHead(BaseEstimator):
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "transform"]), None],
-        "head_layer_sizes": ["array-like"],
+        "head_layer_sizes": LAYER_SIZES,
         "head_activation": [StrOptions(set(ACTIVATIONS)), ModuleClass()],
         "freeze_encoder": ["boolean"],
         "warm_up_head": ["boolean"],
@@ -411,7 +419,7 @@ class _AutoEncoderHead(BaseEstimator):
             autoencoder = self._pretrained(X, int(seed))
             network = _EncoderWithHeadNetwork(
                 autoencoder=autoencoder,
-                head_layer_sizes=tuple(self.head_layer_sizes),
+                head_layer_sizes=layer_sizes(self.head_layer_sizes),
                 head_activation=self.head_activation,
                 n_outputs=self._n_outputs(),
                 supervised_loss=self._supervised_loss,

@@ -7,7 +7,7 @@ import torch
 from sklearn.utils._param_validation import Interval
 
 from . import _engine
-from ._base import BaseAutoEncoder
+from ._base import BaseAutoEncoder, layer_sizes
 from ._generative_modules import VariationalModule
 from ._losses import VariationalObjective, negative_elbo
 from ._modules import mlp
@@ -83,7 +83,7 @@ class VariationalAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
     }
 
     def _build_module(self, n_features: int) -> torch.nn.Module:
-        hidden = list(self.hidden_layer_sizes)
+        hidden = list(layer_sizes(self.hidden_layer_sizes))
         bernoulli = self.loss == "bce"
         # A Bernoulli decoder outputs logits: the likelihood is computed from them stably.
         output = "identity" if bernoulli else self._resolved_output_activation()

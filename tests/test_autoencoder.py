@@ -393,3 +393,24 @@ def test_values_beyond_float32_are_refused(digits):
     ae = AutoEncoder(**SMALL).fit(digits[0])
     with pytest.raises(ValueError, match="float32"):
         ae.transform(X)
+
+
+def test_an_int_is_one_hidden_layer_as_in_mlp(digits, tmp_path):
+    """MLPRegressor(hidden_layer_sizes=64) is one layer of 64; so is every skae layer list."""
+    import skae
+
+    X, y = digits
+    params = dict(n_components=2, max_epochs=2, random_state=0)
+    as_int = AutoEncoder(hidden_layer_sizes=16, **params).fit(X)
+    as_tuple = AutoEncoder(hidden_layer_sizes=(16,), **params).fit(X)
+    np.testing.assert_array_equal(as_int.transform(X), as_tuple.transform(X))
+    assert as_int.encoder_[0].out_features == 16
+    skae.save(as_int, tmp_path / "m.skae")
+    np.testing.assert_array_equal(skae.load(tmp_path / "m.skae").transform(X), as_int.transform(X))
+    aae = skae.AdversarialAutoEncoder(hidden_layer_sizes=8, discriminator_hidden_layer_sizes=4, **params)
+    assert aae.fit(X).module_.discriminator[0].out_features == 4
+    clf = skae.AutoEncoderClassifier(AutoEncoder(hidden_layer_sizes=8, **params), head_layer_sizes=5,
+                                     max_epochs=2, random_state=0).fit(X, y)
+    assert clf.module_.head[0].out_features == 5
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        AutoEncoder(hidden_layer_sizes=0).fit(X)
