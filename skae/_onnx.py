@@ -12,7 +12,24 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from ._registry import _REGISTRY
+
 PARTS = ("encoder", "decoder", "full")
+
+# What to export instead, for the estimators whose prediction is more than one network.
+_NOT_EXPORTABLE = {
+    "AutoEncoderOutlierDetector": (
+        "its score combines several members, each a scaler, an autoencoder and a code "
+        "density; export a member's autoencoder, detector.estimators_[i].estimator_, and "
+        "apply detector.estimators_[i].scaler_ before it"
+    ),
+    "AutoEncoderClassifier": (
+        "its head sees the input next to the code; export the pretrained encoder, "
+        "clf.estimator_, for the codes"
+    ),
+    "HammingIndex": "it is a search index, not a network; export the HashingAutoEncoder that made the codes",
+}
+_NOT_EXPORTABLE["AutoEncoderRegressor"] = _NOT_EXPORTABLE["AutoEncoderClassifier"].replace("clf.", "reg.")
 
 
 class _Part(nn.Module):
@@ -42,8 +59,10 @@ def to_onnx(estimator, path, part: str = "encoder", opset_version: int | None = 
 
     Parameters
     ----------
-    estimator : skae estimator
-        A fitted estimator.
+    estimator : skae autoencoder
+        A fitted autoencoder (any of the transformers). The outlier
+        detector, the classifier, the regressor and ``HammingIndex`` are
+        refused with a ``TypeError`` that says which part of them to export.
     path : str or path-like
         Destination ``.onnx`` file.
     part : {"encoder", "decoder", "full"}, default="encoder"
@@ -73,6 +92,10 @@ def to_onnx(estimator, path, part: str = "encoder", opset_version: int | None = 
     """
     if part not in PARTS:
         raise ValueError(f"part={part!r} is not one of {PARTS}.")
+    name = type(estimator).__name__
+    if _REGISTRY.get(name) is not type(estimator):  # the registry holds skae's autoencoders
+        why = _NOT_EXPORTABLE.get(name, "it is not a skae autoencoder")
+        raise TypeError(f"to_onnx exports skae autoencoders; {name} cannot be exported whole: {why}.")
     check_is_fitted(estimator)
     module = copy.deepcopy(estimator.module_).cpu().eval()
     width = estimator.n_components if part == "decoder" else estimator.n_features_in_

@@ -545,6 +545,24 @@ def test_onnx_matches_transform(part, fitted, digits, tmp_path):
         np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
 
 
+def test_onnx_refuses_what_is_not_one_network_and_says_what_to_export(digits, tmp_path):
+    X, y = digits
+    ae = dict(n_components=2, hidden_layer_sizes=(8,), max_epochs=1, random_state=0)
+    cases = {
+        "estimators_\\[i\\].estimator_": skae.AutoEncoderOutlierDetector(AutoEncoder(**ae), n_estimators=2),
+        "clf.estimator_": skae.AutoEncoderClassifier(AutoEncoder(**ae), max_epochs=1),
+        "reg.estimator_": skae.AutoEncoderRegressor(AutoEncoder(**ae), max_epochs=1),
+        "HashingAutoEncoder": skae.HammingIndex(),
+    }
+    for advice, estimator in cases.items():
+        estimator.fit(X[:100], y[:100].astype(float))
+        with pytest.raises(TypeError, match=advice):
+            skae.to_onnx(estimator, tmp_path / "x.onnx")
+    with pytest.raises(TypeError, match="not a skae autoencoder"):
+        skae.to_onnx(__import__("sklearn.decomposition").decomposition.PCA(2).fit(X), tmp_path / "x.onnx")
+    assert not (tmp_path / "x.onnx").exists()
+
+
 def test_onnx_rejects_unknown_part(fitted, tmp_path):
     with pytest.raises(ValueError, match="part="):
         skae.to_onnx(fitted, tmp_path / "x.onnx", part="middle")
