@@ -184,7 +184,7 @@ def layer_sizes(value) -> tuple:
 
 def check_layer_sizes(name: str, sizes) -> None:
     """Refuse layer widths that are not positive integers."""
-    if not all_positive_ints(list(layer_sizes(sizes))):
+    if not all_positive_ints(layer_sizes(sizes)):
         raise ValueError(f"{name} must be positive integers, got {sizes!r}.")
 
 
@@ -237,8 +237,7 @@ def check_declared_sizes(params: dict, shapes: list) -> None:
     if n_layers >= max(len(shapes), 1):
         raise ModelFileError(f"The parameters declare {n_layers} layers but only {len(shapes)} tensors were given.")
     largest = max((max(shape, default=1) for shape in shapes), default=0)
-    sizes = {k: list(v) for k, v in layer_lists.items()}
-    sizes.update({k: [params[k]] for k in _SIZE_PARAMETERS if k in params})
+    sizes = {**layer_lists, **{k: (params[k],) for k in _SIZE_PARAMETERS if k in params}}
     for name, values in sizes.items():
         too_large = [v for v in values if isinstance(v, Integral) and v > largest]
         if too_large:
@@ -248,9 +247,14 @@ def check_declared_sizes(params: dict, shapes: list) -> None:
             )
 
 
+def fitted_state(estimator) -> dict:
+    """The estimator's fitted attributes (names ending in ``_``), by name."""
+    return {k: v for k, v in vars(estimator).items() if k.endswith("_") and not k.startswith("__")}
+
+
 def clear_fitted(estimator) -> None:
-    """Delete every fitted attribute, so that a failed fit leaves nothing half-fitted."""
-    for name in [k for k in vars(estimator) if k.endswith("_") and not k.startswith("__")]:
+    """Delete every fitted attribute (see fresh_fit)."""
+    for name in fitted_state(estimator):
         delattr(estimator, name)
 
 
@@ -264,7 +268,7 @@ def fresh_fit(estimator):
     interrupted refit loses nothing (fit builds new fitted objects; it never
     changes the previous ones in place).
     """
-    previous = {k: v for k, v in vars(estimator).items() if k.endswith("_") and not k.startswith("__")}
+    previous = fitted_state(estimator)
     clear_fitted(estimator)
     try:
         yield

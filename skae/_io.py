@@ -33,7 +33,7 @@ import numpy as np
 
 from ._base import check_declared_sizes
 from ._data import resolve_device
-from ._registry import _REGISTRY
+from ._registry import _REGISTRY, is_registered
 from .exceptions import ModelFileError
 
 FORMAT = "skae-model"
@@ -178,7 +178,7 @@ def save(estimator, path) -> None:
     from . import __version__
 
     cls = type(estimator)
-    if _REGISTRY.get(cls.__name__) is not cls:
+    if not is_registered(cls):
         raise TypeError(f"{cls.__name__} is not a skae estimator; skae.save stores skae's own.")
     check_is_fitted(estimator)
     params = {k: _encode(v, k) for k, v in estimator.get_params(deep=False).items()}

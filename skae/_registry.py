@@ -11,6 +11,11 @@ def register(cls) -> None:
         _REGISTRY[cls.__name__] = cls
 
 
+def is_registered(cls) -> bool:
+    """Whether ``cls`` is one of the registered skae estimators (not a lookalike by name)."""
+    return _REGISTRY.get(cls.__name__) is cls
+
+
 def all_estimators() -> dict:
     """The public skae estimator classes, by name.
 
