@@ -135,10 +135,11 @@ def test_save_needs_fitted_estimator(tmp_path):
         skae.save(AutoEncoder(), tmp_path / "x.skae")
 
 
-def rezip(config, blob):
+def rezip(config, blob, text=None):
+    """A model file of ``config`` (or of the JSON ``text``, which may say what json cannot) and ``blob``."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
-        zf.writestr("skae.json", json.dumps(config))
+        zf.writestr("skae.json", json.dumps(config) if text is None else text)
         zf.writestr("weights.safetensors", blob)
     return buffer.getvalue()
 
@@ -148,14 +149,19 @@ def parts(model_bytes):
         return json.loads(zf.read("skae.json")), zf.read("weights.safetensors")
 
 
+def consistent(config, arrays):
+    """A file whose checksum and manifest agree with ``arrays``: only the content is hostile."""
+    blob = save_arrays(arrays)
+    config = {**config, "sha256": {"weights.safetensors": hashlib.sha256(blob).hexdigest()},
+              "tensors": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()}}
+    return config, blob
+
+
 def wrong_shape(config, blob):
-    arrays = load_arrays(blob)
+    arrays = dict(load_arrays(blob))
     name = sorted(arrays)[0]
     arrays[name] = np.zeros((1,) + arrays[name].shape, np.float32)
-    blob = save_arrays(arrays)
-    config["tensors"][name]["shape"] = list(arrays[name].shape)
-    config["sha256"]["weights.safetensors"] = hashlib.sha256(blob).hexdigest()
-    return config, blob
+    return consistent(config, arrays)
 
 
 MUTATIONS = {
@@ -233,14 +239,6 @@ def with_manifest_entry(config, blob, name, entry):
     return {**config, "tensors": {**config["tensors"], name: entry}}, blob
 
 
-def consistent(config, arrays):
-    """A file whose checksum and manifest agree with ``arrays``: only the content is hostile."""
-    blob = save_arrays(arrays)
-    config = {**config, "sha256": {"weights.safetensors": hashlib.sha256(blob).hexdigest()},
-              "tensors": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()}}
-    return config, blob
-
-
 def nan_weight(config, blob):
     arrays = dict(load_arrays(blob))
     name = sorted(arrays)[0]
@@ -300,12 +298,8 @@ def test_hostile_configs_raise_model_file_error(name, model_bytes, tmp_path):
     text = json.dumps(config)  # json.dumps writes 1e999 as Infinity; the file says 1e999
     text = text.replace("Infinity", "1e999").replace('"DEEP"', "[" * 5000 + "4" + "]" * 5000)
     text = text.replace('"DIGITS"', "9" * 5000)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        zf.writestr("skae.json", text)
-        zf.writestr("weights.safetensors", blob)
     with pytest.raises(ModelFileError, match=match):
-        load_bytes(buffer.getvalue(), tmp_path)
+        load_bytes(rezip(config, blob, text), tmp_path)
 
 
 def test_every_failure_is_a_model_file_error_with_its_cause(tmp_path):
