@@ -223,8 +223,8 @@ def check_module_class(name: str, value) -> None:
 _SIZE_PARAMETERS = ("n_components", "n_bits", "kernel_size")
 
 
-def check_declared_sizes(params: dict, shapes: list) -> None:
-    """Refuse layer lists and sizes that tensors of ``shapes`` cannot hold, before building anything.
+def check_declared_sizes(params: dict, n_tensors: int, largest: int) -> None:
+    """Refuse layer lists and sizes that ``n_tensors`` tensors, none wider than ``largest``, cannot hold.
 
     Every layer of a ``*_layer_sizes`` parameter has its own tensors, and
     every width is a dimension of some tensor, so a file declaring a million
@@ -234,17 +234,27 @@ def check_declared_sizes(params: dict, shapes: list) -> None:
     """
     layer_lists = {k: layer_sizes(v) for k, v in params.items() if k.endswith("_layer_sizes")}
     n_layers = sum(len(v) for v in layer_lists.values())
-    if n_layers >= max(len(shapes), 1):
-        raise ModelFileError(f"The parameters declare {n_layers} layers but only {len(shapes)} tensors were given.")
-    largest = max((max(shape, default=1) for shape in shapes), default=0)
+    if n_layers >= max(n_tensors, 1):
+        raise ModelFileError(f"The parameters declare {n_layers} layers but only {n_tensors} tensors were given.")
     sizes = {**layer_lists, **{k: (params[k],) for k in _SIZE_PARAMETERS if k in params}}
     for name, values in sizes.items():
         too_large = [v for v in values if isinstance(v, Integral) and v > largest]
         if too_large:
             raise ModelFileError(
-                f"{name} declares a size of {too_large[0]}, larger than any of the {len(shapes)} "
+                f"{name} declares a size of {too_large[0]}, larger than any of the {n_tensors} "
                 f"tensors given (at most {largest})."
             )
+
+
+# The fitted attributes of every estimator that trains a network (see skae._state).
+TRAINED_ATTRIBUTE_KINDS = {
+    "n_features_in_": "count",
+    "feature_names_in_": "names?",
+    "n_iter_": "count",
+    "loss_curve_": "floats",
+    "validation_loss_curve_": "floats_or_none",
+    "best_loss_": "float",
+}
 
 
 def fitted_state(estimator) -> dict:
@@ -325,15 +335,8 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "callbacks": [list, tuple, None],
     }
 
-    # Fitted attributes besides net_, with the kind of value each holds (checked on load).
-    _attribute_kinds_ = {
-        "n_features_in_": "count",
-        "feature_names_in_": "names",
-        "n_iter_": "count",
-        "loss_curve_": "floats",
-        "validation_loss_curve_": "floats_or_none",
-        "best_loss_": "float",
-    }
+    # Fitted attributes besides net_, with the kind of value each holds (see skae._state).
+    _attribute_kinds_ = TRAINED_ATTRIBUTE_KINDS
 
     _code_activation = "identity"
     # Rows per inference block: at most 4096, and at most ~16 MB of densified input.
@@ -389,13 +392,6 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _build_objective(self) -> torch.nn.Module:
         return Objective(self.loss, self._all_penalties())
-
-    @classmethod
-    def _attribute_kinds(cls) -> dict:
-        kinds: dict = {}
-        for klass in reversed(cls.__mro__):
-            kinds.update(klass.__dict__.get("_attribute_kinds_", {}))
-        return kinds
 
     def _check_params(self, X=None) -> None:
         """Checks that need more than one parameter, or the data (when given)."""
@@ -543,7 +539,8 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         The module is built on the meta device, so restoring draws nothing from
         any random generator and allocates nothing before the weights arrive.
         """
-        check_declared_sizes(self._shape_params(), [np.shape(v) for v in weights.values()])
+        largest = max((max(np.shape(v), default=1) for v in weights.values()), default=0)
+        check_declared_sizes(self._shape_params(), len(weights), largest)
         with torch.device("meta"):
             module = self._build_module(self.n_features_in_)
         expected = {k: (tuple(v.shape), v.dtype) for k, v in module.state_dict().items()}

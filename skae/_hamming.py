@@ -434,6 +434,12 @@ class HammingIndex(BaseEstimator):
         "n_jobs": [Integral, None],
     }
 
+    # Saved by skae.save (see skae._state).
+    _attribute_kinds_ = {
+        "n_features_in_": "count?", "feature_names_in_": "names?", "hasher_": "part?",
+        "codes_": "array:u", "n_bits_": "count", "n_samples_fit_": "count", "backend_": "str",
+    }
+
     def __init__(
         self, hasher=None, *, binarize=0.0, n_neighbors=5, radius=2, backend="auto", n_jobs=None
     ):
@@ -503,6 +509,16 @@ class HammingIndex(BaseEstimator):
                 "backend='numpy' (or 'auto')."
             )
         return "numpy"
+
+    def _check_restored(self) -> None:
+        """Refuse stored codes that do not fit the index (see skae._state)."""
+        words = -(-self.n_bits_ // _WORD)
+        if self.codes_.shape != (self.n_samples_fit_, words) or self.codes_.dtype != np.uint64:
+            raise ValueError(f"codes_ has shape {self.codes_.shape}, not ({self.n_samples_fit_}, {words}).")
+        # The backend is this machine's choice, as in fit.
+        self.backend_ = self._resolve_backend()
+        if hasattr(self, "n_features_in_"):  # every part fits: a row of zeros is hashed and looked up
+            self.kneighbors(np.zeros((1, self.n_features_in_)), n_neighbors=1)
 
     def __getstate__(self):
         # The FAISS index is a SWIG object: left out, and rebuilt from codes_ on use.

@@ -2,11 +2,11 @@
 
 The file is a zip archive with exactly two members:
 
-- ``skae.json``: format name and version, the estimator's class (from an
-  allow-list of skae's own estimators), its parameters and fitted attributes
-  as JSON data, library versions, the manifest of tensors (name, shape,
-  dtype) and the SHA-256 of the weights;
-- ``weights.safetensors``: the module's tensors.
+- ``skae.json``: format name and version, the estimator's description (its
+  class from an allow-list, parameters, fitted attributes and parts, see
+  :mod:`skae._state`) as JSON data, library versions, the manifest of
+  tensors (name, shape, dtype) and the SHA-256 of the weights;
+- ``weights.safetensors``: the networks' tensors and the fitted arrays.
 
 Loading parses JSON and safetensors only, so a file from a stranger can at
 worst be refused; every problem is reported as :class:`ModelFileError`.
@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import numbers
 import os
 import secrets
 import stat
@@ -31,9 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._base import check_declared_sizes
 from ._data import resolve_device
-from ._registry import _REGISTRY, is_registered
+from ._state import describe, is_root, restore
 from .exceptions import ModelFileError
 
 FORMAT = "skae-model"
@@ -47,93 +45,12 @@ _MAX_WEIGHTS_BYTES = 16 * 2**30
 # offsets, padded; a generous bound per tensor on top of its name.
 _HEADER_BYTES, _HEADER_BYTES_PER_TENSOR = 1024, 256
 _COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
-_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
-# -- JSON encoding of parameters and attributes ------------------------------------------
-def _encode(value, where: str):
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        if not math.isfinite(value):
-            raise ValueError(f"{where}={value!r} is not finite and cannot be saved.")
-        return float(value)
-    if isinstance(value, tuple):
-        return {"tuple": [_encode(v, where) for v in value]}
-    if isinstance(value, list):
-        return [_encode(v, where) for v in value]
-    if isinstance(value, np.ndarray) and value.dtype.kind in "OU" and value.ndim == 1:
-        return {"str_array": [_encode(str(v), where) for v in value]}
-    raise TypeError(
-        f"{where}={value!r} is not plain data (None, bool, int, float, str, list or tuple), "
-        "so skae.save cannot store it without pickling code. Use joblib.dump/pickle for "
-        "trusted use, or set the parameter to a built-in option."
-    )
-
-
-# save writes parameters nested a few levels deep at most (a list of tuples).
-_MAX_DEPTH = 16
-
-
-def _decode(value, depth: int = 0):
-    if depth > _MAX_DEPTH:
-        raise ModelFileError(f"A value is nested deeper than skae.save writes ({_MAX_DEPTH} levels).")
-    if isinstance(value, list):
-        return [_decode(v, depth + 1) for v in value]
-    if isinstance(value, dict):
-        if set(value) == {"tuple"} and isinstance(value["tuple"], list):
-            return tuple(_decode(v, depth + 1) for v in value["tuple"])
-        if set(value) == {"str_array"} and isinstance(value["str_array"], list):
-            if not all(isinstance(v, str) for v in value["str_array"]):
-                raise ModelFileError("A string array holds a value that is not a string.")
-            return np.asarray(value["str_array"], dtype=object)
-        raise ModelFileError(f"Unknown encoded value with keys {sorted(value)}.")
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    raise ModelFileError(f"Unexpected value of type {type(value).__name__}.")
-
-
-def _is_float(v) -> bool:
-    # JSON reads 1e999 as infinity; save never writes a value that is not finite.
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _is_count(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
-
-
-_KIND_CHECKS = {
-    "count": _is_count,
-    "float": _is_float,
-    "floats": lambda v: isinstance(v, list) and all(_is_float(x) for x in v),
-    "floats_or_none": lambda v: v is None or isinstance(v, list) and all(_is_float(x) for x in v),
-    "names": lambda v: isinstance(v, np.ndarray) and v.dtype == object,
-    "shape": lambda v: isinstance(v, (list, tuple)) and all(_is_count(x) and x > 0 for x in v),
+_DTYPES = {
+    "float16", "float32", "float64", "int8", "int16", "int32", "int64",
+    "uint8", "uint16", "uint32", "uint64", "bool",
 }
-
-
-def _checked_attributes(cls, attributes: dict) -> dict:
-    kinds = cls._attribute_kinds()
-    required = set(kinds) - {"feature_names_in_"}
-    if not required <= set(attributes) <= set(kinds):
-        raise ModelFileError(
-            f"The fitted attributes {sorted(attributes)} do not match {cls.__name__}'s "
-            f"{sorted(kinds)}."
-        )
-    for name, value in attributes.items():
-        if not _KIND_CHECKS[kinds[name]](value):
-            raise ModelFileError(f"The fitted attribute {name} has a value of the wrong type.")
-    # What save writes is consistent; so must be what load accepts.
-    n_features = attributes["n_features_in_"]
-    names = attributes.get("feature_names_in_")
-    if names is not None and len(names) != n_features:
-        raise ModelFileError(
-            f"feature_names_in_ has {len(names)} names but n_features_in_ is {n_features}."
-        )
-    shape = attributes.get("image_shape_")
-    if shape is not None and math.prod(shape) != n_features:
-        raise ModelFileError(f"image_shape_ {list(shape)} does not hold n_features_in_={n_features} values.")
-    return attributes
+# The fields of skae.json that describe the estimator (see skae._state).
+_NODE_FIELDS = ("class", "params", "attributes", "history", "device")
 
 
 def _json_constant(name):
@@ -147,9 +64,12 @@ def save(estimator, path) -> None:
     Parameters
     ----------
     estimator : skae estimator
-        A fitted estimator whose parameters are plain data. Parameters
-        holding Python objects (a custom module class, skorch callbacks, a
-        ``RandomState``) are refused: use :func:`joblib.dump` for trusted use.
+        Any fitted public skae estimator (the outlier detector, classifier,
+        regressor and ``HammingIndex`` included) whose parameters are plain
+        data or estimators skae can store. Python objects (a custom module
+        class, skorch callbacks, a ``RandomState``, a ``Pipeline`` as a
+        detector's ``estimator``) are refused with a ``TypeError``: use
+        :func:`joblib.dump` for trusted use.
     path : str or path-like
         Destination; written atomically.
 
@@ -178,27 +98,16 @@ def save(estimator, path) -> None:
     from . import __version__
 
     cls = type(estimator)
-    if not is_registered(cls):
+    if not is_root(cls):
         raise TypeError(f"{cls.__name__} is not a skae estimator; skae.save stores skae's own.")
     check_is_fitted(estimator)
-    params = {k: _encode(v, k) for k, v in estimator.get_params(deep=False).items()}
-    attributes = {
-        name: _encode(getattr(estimator, name), name)
-        for name in estimator._attribute_kinds()
-        if hasattr(estimator, name)
-    }
-    net_state = estimator._net_state()
-    weights = net_state["weights"]
-    blob = save_arrays(weights)
+    node, arrays = describe(estimator)
+    blob = save_arrays(arrays)
     config = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "class": cls.__name__,
-        "params": params,
-        "attributes": attributes,
-        "history": net_state["history"],
-        "device": net_state["device"],
-        "tensors": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in weights.items()},
+        **node,
+        "tensors": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()},
         "sha256": {WEIGHTS: hashlib.sha256(blob).hexdigest()},
         "versions": {
             "skae": __version__, "torch": torch.__version__, "scikit-learn": sklearn.__version__,
@@ -284,7 +193,7 @@ def _manifest(config: dict) -> dict:
     for name, entry in manifest.items():
         shape = entry.get("shape") if isinstance(entry, dict) else None
         dtype = entry.get("dtype") if isinstance(entry, dict) else None
-        if not isinstance(shape, list) or not all(_is_count(n) for n in shape) or len(shape) > 8:
+        if not isinstance(shape, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape) or len(shape) > 8:
             raise ModelFileError(f"The manifest's shape of tensor {name!r} is not a list of sizes.")
         if dtype not in _DTYPES:
             raise ModelFileError(f"The manifest's dtype of tensor {name!r} is not one skae saves.")
@@ -431,30 +340,16 @@ def _load(path, device):
         )
     if version < 1:
         raise ModelFileError(f"Unknown format version {version}.")
-    name = _field(config, "class", str)
-    cls = _REGISTRY.get(name)
-    if cls is None:
-        raise ModelFileError(f"Unknown estimator class {name!r}; skae loads {sorted(_REGISTRY)}.")
-    params = {k: _decode(v) for k, v in _field(config, "params", dict).items()}
-    if set(params) != set(cls().get_params(deep=False)):
-        raise ModelFileError(f"The parameters in {path} do not match {name}'s.")
-    # Before validating a million declared layers one by one.
-    check_declared_sizes(params, [shape for shape, _ in manifest.values()])
-    attributes = {k: _decode(v) for k, v in _field(config, "attributes", dict).items()}
-    attributes = _checked_attributes(cls, attributes)
-    history = _field(config, "history", list)
-    if not all(isinstance(row, dict) for row in history):
-        raise ModelFileError("The training history must be a list of objects.")
     weights = _weights_from(config, manifest, blob)
-    device = resolve_device(device) if device is not None else str(config.get("device"))
-    estimator = cls(**params)
+    device = resolve_device(device) if device is not None else None
+    node = {k: config[k] for k in _NODE_FIELDS if k in config}
+    if "attributes" not in node:
+        raise ModelFileError(f"{path} holds no fitted attributes; skae.save writes fitted estimators only.")
     try:
-        estimator._validate_params()
-        estimator._check_params()
-        vars(estimator).update(attributes)
-        estimator._restore_net(weights, history, device)
+        return restore(node, weights, device)
     except ModelFileError:
         raise
     except Exception as exc:  # a parameter or fitted value that validation or building refuses
-        raise ModelFileError(f"{path} does not describe a valid {name}: {type(exc).__name__}: {exc}") from exc
-    return estimator
+        raise ModelFileError(
+            f"{path} does not describe a valid {config.get('class')}: {type(exc).__name__}: {exc}"
+        ) from exc

@@ -289,6 +289,13 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
+    # Saved by skae.save (see skae._state).
+    _attribute_kinds_ = {
+        "n_features_in_": "count", "feature_names_in_": "names?", "max_samples_": "count",
+        "estimators_": "parts", "estimators_samples_": "arrays:iu", "decision_scores_": "array:f",
+        "offset_": "float",
+    }
+
     def __init__(
         self,
         estimator=None,
@@ -413,6 +420,22 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             self.decision_scores_ = self._outlier_score(X)
             self.offset_ = -self._threshold(self.decision_scores_)
         return self
+
+    def _check_restored(self) -> None:
+        """Refuse restored members that this detector could not have fitted (see skae._state)."""
+        members = self.estimators_
+        if not len(members) == len(self.estimators_samples_) == self.n_estimators:
+            raise ValueError(f"The detector has {len(members)} members, not n_estimators={self.n_estimators}.")
+        settings = (self.outlier_score, self.code_components, self.trim)
+        for member in members:
+            if not isinstance(member, AutoEncoderScorer) or (
+                member.outlier_score, member.code_components, member.trim
+            ) != settings:
+                raise ValueError("A member's settings differ from the detector's.")
+            if self.outlier_score == "combined" and getattr(member, "code_density_", None) is None:
+                raise ValueError("A member lacks the density of the codes that its score needs.")
+            if member.estimator_.n_features_in_ != self.n_features_in_:
+                raise ValueError("A member takes a different number of features from the detector.")
 
     def _outlier_score(self, X) -> np.ndarray:
         """Higher is more abnormal: the mean of the autoencoders' scores."""

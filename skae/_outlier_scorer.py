@@ -64,6 +64,12 @@ class AutoEncoderScorer:
     (100,)
     """
 
+    # Saved by skae.save (see skae._state); the last four only with outlier_score="combined".
+    _attribute_kinds_ = {
+        "estimator_": "part", "scaler_": "part?", "residual_scale_": "array:f?",
+        "code_scaler_": "part?", "code_density_": "part?", "code_offset_": "float?",
+    }
+
     def __init__(self, estimator, scaler, outlier_score, code_components, trim, random_state):
         self.estimator = estimator
         self.scaler = scaler
@@ -75,6 +81,18 @@ class AutoEncoderScorer:
     def __repr__(self) -> str:
         fitted = "fitted" if hasattr(self, "estimator_") else "unfitted"
         return f"AutoEncoderScorer({self.estimator!r}, {self.outlier_score!r}, {fitted})"
+
+    def _check_restored(self) -> None:
+        """Refuse restored parts that do not fit together (see skae._state)."""
+        n_features = self.estimator_.n_features_in_
+        if self.scaler_ is not None and self.scaler_.n_features_in_ != n_features:
+            raise ValueError("The scaler and the autoencoder take different numbers of features.")
+        if self.outlier_score == "combined":
+            n_code = self.estimator_._n_features_out
+            if self.residual_scale_.shape != (n_features,) or {
+                self.code_scaler_.n_features_in_, self.code_density_.n_features_in_
+            } != {n_code}:
+                raise ValueError("The statistics of the score do not fit the autoencoder's features and code.")
 
     def fit(self, X):
         """Fit on ``X``; with ``trim``, fit again without its highest-scoring rows.

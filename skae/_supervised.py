@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._autoencoder import AutoEncoder
 from ._base import (
     LAYER_SIZES,
+    TRAINED_ATTRIBUTE_KINDS,
     BaseAutoEncoder,
     ModuleClass,
     check_layer_sizes,
@@ -269,6 +270,8 @@ class _AutoEncoderHead(BaseEstimator):
     """What the classifier and the regressor share: pretraining, then supervised training."""
 
     _supervised_loss: str = ""
+    # Saved besides the network (see skae._state).
+    _attribute_kinds_ = {**TRAINED_ATTRIBUTE_KINDS, "estimator_": "part"}
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "transform"]), None],
@@ -345,7 +348,7 @@ class _AutoEncoderHead(BaseEstimator):
         raise NotImplementedError
 
     # -- fitting ----------------------------------------------------------------------
-    def _check_head_params(self) -> None:
+    def _check_params(self) -> None:
         check_layer_sizes("head_layer_sizes", self.head_layer_sizes)
         check_module_class("head_activation", self.head_activation)
 
@@ -404,7 +407,7 @@ class _AutoEncoderHead(BaseEstimator):
         """
         with fresh_fit(self):
             self._validate_params()
-            self._check_head_params()
+            self._check_params()
             X, y, labelled = self._validate_X_y(X, y)
             check_float32_range(X)
             if not labelled.any():
@@ -417,30 +420,7 @@ class _AutoEncoderHead(BaseEstimator):
                 seed_from_random_state(self.random_state)
             ).generate_state(2)
             autoencoder = self._pretrained(X, int(seed))
-            network = _EncoderWithHeadNetwork(
-                autoencoder=autoencoder,
-                head_layer_sizes=layer_sizes(self.head_layer_sizes),
-                head_activation=self.head_activation,
-                n_outputs=self._n_outputs(),
-                supervised_loss=self._supervised_loss,
-                freeze_encoder=self.freeze_encoder,
-                warm_up_head=self.warm_up_head,
-                passthrough=self.passthrough,
-                alpha=self.alpha,
-                reconstruction_weight=self.reconstruction_weight,
-                max_epochs=self.max_epochs,
-                batch_size=self.batch_size,
-                lr=self.lr,
-                optimizer=autoencoder.optimizer,
-                weight_decay=self.weight_decay,
-                validation_fraction=self.validation_fraction,
-                n_iter_no_change=self.n_iter_no_change,
-                tol=self.tol,
-                lr_schedule=self.lr_schedule,
-                device=str(_engine.module_device(autoencoder.net_)),
-                random_state=int(network_seed),
-                verbose=self.verbose,
-            )
+            network = self._network(autoencoder, int(network_seed))
             network.n_features_in_ = X.shape[1]
             statistics = self._code_statistics(autoencoder, X)
             network.fit_head(X[np.flatnonzero(labelled)], targets, statistics)
@@ -449,6 +429,51 @@ class _AutoEncoderHead(BaseEstimator):
             for name in ("n_iter_", "loss_curve_", "validation_loss_curve_", "best_loss_"):
                 setattr(self, name, getattr(network, name))
         return self
+
+    def _network(self, autoencoder, seed: int) -> _EncoderWithHeadNetwork:
+        """The unfitted network of ``autoencoder``'s encoder and this estimator's head."""
+        return _EncoderWithHeadNetwork(
+            autoencoder=autoencoder,
+            head_layer_sizes=layer_sizes(self.head_layer_sizes),
+            head_activation=self.head_activation,
+            n_outputs=self._n_outputs(),
+            supervised_loss=self._supervised_loss,
+            freeze_encoder=self.freeze_encoder,
+            warm_up_head=self.warm_up_head,
+            passthrough=self.passthrough,
+            alpha=self.alpha,
+            reconstruction_weight=self.reconstruction_weight,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            optimizer=autoencoder.optimizer,
+            weight_decay=self.weight_decay,
+            validation_fraction=self.validation_fraction,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            lr_schedule=self.lr_schedule,
+            device=str(_engine.module_device(autoencoder.net_)),
+            random_state=seed,
+            verbose=self.verbose,
+        )
+
+    # -- state (see skae._state) ------------------------------------------------------
+    def _net_state(self) -> dict:
+        return self._network_._net_state()
+
+    def _restore_net(self, weights: dict, history: list, device=None) -> None:
+        """Rebuild the network around ``estimator_`` and this estimator's head, from ``weights``."""
+        network = self._network(self.estimator_, 0)
+        network.n_features_in_ = self.n_features_in_
+        network._restore_net(weights, history, device)
+        self._network_ = network
+
+    def _check_restored(self) -> None:
+        if self.estimator_.n_features_in_ != self.n_features_in_:
+            raise ValueError(
+                f"The autoencoder takes {self.estimator_.n_features_in_} features, the "
+                f"estimator {self.n_features_in_}."
+            )
 
     # -- fitted parts -----------------------------------------------------------------
     @property
@@ -536,6 +561,7 @@ class AutoEncoderClassifier(ClassifierMixin, _AutoEncoderHead):
 
     _supervised_loss = "cross_entropy"
     _unlabelled_marker = "label -1"
+    _attribute_kinds_ = {"classes_": "labels"}
 
     def _validate_X_y(self, X, y):
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
@@ -654,6 +680,15 @@ class AutoEncoderRegressor(RegressorMixin, _AutoEncoderHead):
 
     _supervised_loss = "squared_error"
     _unlabelled_marker = "NaN targets"
+    _attribute_kinds_ = {
+        "n_outputs_": "count", "_single_output_": "bool", "_target_mean_": "array:f", "_target_scale_": "array:f",
+    }
+
+    def _check_restored(self) -> None:
+        super()._check_restored()
+        shapes = {self._target_mean_.shape, self._target_scale_.shape}
+        if shapes != {(self.n_outputs_,)} or self._single_output_ and self.n_outputs_ != 1:
+            raise ValueError(f"The target statistics do not have one value per output ({self.n_outputs_}).")
 
     def _validate_X_y(self, X, y):
         if y is None:

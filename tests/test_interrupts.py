@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from skorch.callbacks import Callback
 
-import skae
 from skae import (
     AutoEncoder,
     AutoEncoderClassifier,

@@ -1,6 +1,5 @@
 """Pickle, skops, skae.save/load and ONNX export."""
 
-import hashlib
 import io
 import json
 import os
@@ -10,14 +9,14 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from safetensors.numpy import load as load_arrays
-from safetensors.numpy import save as save_arrays
 from torch import nn
 
 import skae
 from estimators import small_autoencoders
+from model_files import FUZZ, JSON_VALUES, consistent, load_bytes, parts, rezip
 from skae import AutoEncoder, ModelFileError
 from skae._registry import _REGISTRY
 
@@ -34,12 +33,6 @@ def model_bytes(fitted, tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "ae.skae"
     skae.save(fitted, path)
     return path.read_bytes()
-
-
-def load_bytes(data, tmp_path, name="m.skae"):
-    path = tmp_path / name
-    path.write_bytes(data)
-    return skae.load(path)
 
 
 # -- pickle and skops ----------------------------------------------------------------------
@@ -133,28 +126,6 @@ def test_save_needs_fitted_estimator(tmp_path):
 
     with pytest.raises(NotFittedError):
         skae.save(AutoEncoder(), tmp_path / "x.skae")
-
-
-def rezip(config, blob, text=None):
-    """A model file of ``config`` (or of the JSON ``text``, which may say what json cannot) and ``blob``."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        zf.writestr("skae.json", json.dumps(config) if text is None else text)
-        zf.writestr("weights.safetensors", blob)
-    return buffer.getvalue()
-
-
-def parts(model_bytes):
-    with zipfile.ZipFile(io.BytesIO(model_bytes)) as zf:
-        return json.loads(zf.read("skae.json")), zf.read("weights.safetensors")
-
-
-def consistent(config, arrays):
-    """A file whose checksum and manifest agree with ``arrays``: only the content is hostile."""
-    blob = save_arrays(arrays)
-    config = {**config, "sha256": {"weights.safetensors": hashlib.sha256(blob).hexdigest()},
-              "tensors": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()}}
-    return config, blob
 
 
 def wrong_shape(config, blob):
@@ -403,12 +374,6 @@ def test_other_compression_methods_are_refused(model_bytes, tmp_path):
         load_bytes(buffer.getvalue(), tmp_path)
 
 
-# CI runs a small budget; SKAE_FUZZ_EXAMPLES=5000 runs a long fuzzing session.
-FUZZ = settings(max_examples=int(os.environ.get("SKAE_FUZZ_EXAMPLES", 60)), deadline=2000,
-                derandomize="SKAE_FUZZ_EXAMPLES" not in os.environ,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-
-
 def check_loads_same_or_refuses(data, tmp_path, fitted, X):
     try:
         loaded = load_bytes(data, tmp_path)
@@ -428,14 +393,6 @@ def test_fuzz_byte_mutations(data, model_bytes, tmp_path, fitted, digits):
     if data.draw(st.booleans()):
         raw = raw[: data.draw(st.integers(0, len(raw)))]
     check_loads_same_or_refuses(bytes(raw), tmp_path, fitted, digits[0][:20])
-
-
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False)
-    | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
-    max_leaves=10,
-)
 
 
 @FUZZ
