@@ -341,6 +341,9 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     _code_activation = "identity"
     # Rows per inference block: at most 4096, and at most ~16 MB of densified input.
     _inference_bytes = 2**24
+    # The most parameters fit builds (1 GiB of float32 weights, ~4 GiB to train with Adam);
+    # a larger network is refused before anything is allocated (docs/index.md, Errors).
+    _max_parameters = 2**28
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -471,6 +474,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         with torch.device("meta"):
             module = self._build_module(n_features)
+        self._check_size(module, n_features)
         module = module.to_empty(device=device).to(torch.float32)
         init_parameters(module, make_generator(seed, device))
         # Layers that draw at training time (input noise) get their own local stream.
@@ -479,6 +483,21 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             if hasattr(layer, "set_generator"):
                 layer.set_generator(training_stream)
         return module
+
+    def _check_size(self, module: torch.nn.Module, n_features: int) -> None:
+        """Refuse a network larger than ``_max_parameters``, naming its largest tensor."""
+        n_parameters = sum(p.numel() for p in module.parameters())
+        if n_parameters <= self._max_parameters:
+            return
+        name, largest = max(module.named_parameters(), key=lambda item: item[1].numel())
+        raise ValueError(
+            f"{type(self).__name__} on {n_features:,} features would have {n_parameters:,} "
+            f"parameters ({4 * n_parameters / 2**30:.1f} GiB of float32 weights, about four times "
+            f"that to train), more than the {self._max_parameters:,} skae builds; the largest "
+            f"tensor, {name}, has shape {tuple(largest.shape)}. Reduce the features first (e.g. "
+            "sklearn.feature_selection.VarianceThreshold, or TruncatedSVD for sparse counts) or "
+            "give a narrower first layer in hidden_layer_sizes."
+        )
 
     def _make_net(self, module, device, seed: int, monitor, objective=None, max_epochs=None):
         """The skorch net that trains ``module`` (by default on the estimator's objective)."""

@@ -213,6 +213,23 @@ def test_an_activation_instance_is_refused_with_what_to_pass(digits):
         AutoEncoder(activation=torch.nn.ReLU(), **SMALL).fit(digits[0])
 
 
+def test_a_network_too_large_is_refused_before_allocation():
+    import resource
+    import time
+
+    X = sp.random(4, 1_000_000, density=1e-5, format="csr", random_state=0)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"1,000,000 features would have 513,066,818 parameters.*"
+                       r"encoder.0.weight, has shape \(256, 1000000\).*Reduce the features"):
+        AutoEncoder().fit(X)
+    assert time.perf_counter() - start < 1.0
+    # Peak memory (KiB on Linux) grew by far less than the 2 GiB of weights.
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 2**10
+    # A narrower first layer fits the same data.
+    assert AutoEncoder(hidden_layer_sizes=(8,), max_epochs=1).fit(X).transform(X).shape == (4, 2)
+
+
 def test_divergence_stops_and_leaves_the_estimator_as_it_was(digits):
     X, _ = digits
     bad = dict(SMALL, lr=1e8, max_epochs=50, validation_fraction=0)
