@@ -1,51 +1,86 @@
-"""skae: autoencoders as scikit-learn transformers, trained with PyTorch."""
+"""skae: autoencoders as scikit-learn transformers, trained with PyTorch.
 
-from ._adversarial import AdversarialAutoEncoder
-from ._autoencoder import AutoEncoder
-from ._contractive import ContractiveAutoEncoder
-from ._conv import ConvAutoEncoder
-from ._denoising import DenoisingAutoEncoder
-from ._engine import StopOnInterrupt
-from ._hamming import HammingIndex, pack_bits, unpack_bits
-from ._hashing import HashingAutoEncoder
-from ._io import load, save
-from ._onnx import to_onnx
-from ._outlier import AutoEncoderOutlierDetector
-from ._registry import all_estimators
-from ._sparse import SparseAutoEncoder
-from ._stacked import StackedAutoEncoder
-from ._supervised import AutoEncoderClassifier, AutoEncoderRegressor
-from ._variational import VariationalAutoEncoder
-from .exceptions import ModelFileError, TrainingDivergedError
+The public names are imported on first use, so that ``skae --help`` and
+other light uses do not pay for importing torch and scikit-learn.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = [
+# Public name -> the module that defines it.
+_EXPORTS = {
     # the autoencoder family (transformers)
-    "AutoEncoder",
-    "AdversarialAutoEncoder",
-    "ContractiveAutoEncoder",
-    "ConvAutoEncoder",
-    "DenoisingAutoEncoder",
-    "HashingAutoEncoder",
-    "SparseAutoEncoder",
-    "StackedAutoEncoder",
-    "VariationalAutoEncoder",
+    "AutoEncoder": "._autoencoder",
+    "AdversarialAutoEncoder": "._adversarial",
+    "ContractiveAutoEncoder": "._contractive",
+    "ConvAutoEncoder": "._conv",
+    "DenoisingAutoEncoder": "._denoising",
+    "HashingAutoEncoder": "._hashing",
+    "SparseAutoEncoder": "._sparse",
+    "StackedAutoEncoder": "._stacked",
+    "VariationalAutoEncoder": "._variational",
     # applications
-    "AutoEncoderClassifier",
-    "AutoEncoderOutlierDetector",
-    "AutoEncoderRegressor",
-    "HammingIndex",
-    "pack_bits",
-    "unpack_bits",
+    "AutoEncoderClassifier": "._supervised",
+    "AutoEncoderOutlierDetector": "._outlier",
+    "AutoEncoderRegressor": "._supervised",
+    "HammingIndex": "._hamming",
+    "pack_bits": "._hamming",
+    "unpack_bits": "._hamming",
     # training control
-    "StopOnInterrupt",
+    "StopOnInterrupt": "._engine",
     # persistence, registry, errors
-    "ModelFileError",
-    "TrainingDivergedError",
-    "all_estimators",
-    "load",
-    "save",
-    "to_onnx",
-    "__version__",
-]
+    "ModelFileError": ".exceptions",
+    "TrainingDivergedError": ".exceptions",
+    "all_estimators": "._registry",
+    "load": "._io",
+    "save": "._io",
+    "to_onnx": "._onnx",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+# Public submodules, also reachable as attributes (skae.penalties.L1Activity).
+_SUBMODULES = ("cli", "compare", "datasets", "exceptions", "penalties")
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'skae' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *_EXPORTS, *_SUBMODULES})
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see (``as``: re-exported)
+    from ._adversarial import AdversarialAutoEncoder as AdversarialAutoEncoder
+    from ._autoencoder import AutoEncoder as AutoEncoder
+    from ._contractive import ContractiveAutoEncoder as ContractiveAutoEncoder
+    from ._conv import ConvAutoEncoder as ConvAutoEncoder
+    from ._denoising import DenoisingAutoEncoder as DenoisingAutoEncoder
+    from ._engine import StopOnInterrupt as StopOnInterrupt
+    from ._hamming import HammingIndex as HammingIndex
+    from ._hamming import pack_bits as pack_bits
+    from ._hamming import unpack_bits as unpack_bits
+    from ._hashing import HashingAutoEncoder as HashingAutoEncoder
+    from ._io import load as load
+    from ._io import save as save
+    from ._onnx import to_onnx as to_onnx
+    from ._outlier import AutoEncoderOutlierDetector as AutoEncoderOutlierDetector
+    from ._registry import all_estimators as all_estimators
+    from ._sparse import SparseAutoEncoder as SparseAutoEncoder
+    from ._stacked import StackedAutoEncoder as StackedAutoEncoder
+    from ._supervised import AutoEncoderClassifier as AutoEncoderClassifier
+    from ._supervised import AutoEncoderRegressor as AutoEncoderRegressor
+    from ._variational import VariationalAutoEncoder as VariationalAutoEncoder
+    from .exceptions import ModelFileError as ModelFileError
+    from .exceptions import TrainingDivergedError as TrainingDivergedError

@@ -79,6 +79,7 @@ class AdversarialAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
     ((1797, 2), (4, 64))
     """
 
+    _regularised_code = True  # a wide code is kept informative (see BaseAutoEncoder)
     _defaults = {
         "prior": "gaussian",
         "adversarial_weight": 0.01,

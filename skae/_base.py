@@ -17,6 +17,7 @@ overrides one or two hooks:
 
 from __future__ import annotations
 
+import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -339,6 +340,9 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     _attribute_kinds_ = TRAINED_ATTRIBUTE_KINDS
 
     _code_activation = "identity"
+    # Whether the variant keeps a code wider than the input informative (a sparsity or
+    # contraction penalty, input noise, a prior, binary units); if not, fit warns.
+    _regularised_code = False
     # Rows per inference block: at most 4096, and at most ~16 MB of densified input.
     _inference_bytes = 2**24
     # The most parameters fit builds (1 GiB of float32 weights, ~4 GiB to train with Adam);
@@ -398,6 +402,17 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _check_params(self, X=None) -> None:
         """Checks that need more than one parameter, or the data (when given)."""
+        if X is not None and self.n_components > X.shape[1] and not (self._regularised_code or self.penalties):
+            warnings.warn(
+                f"n_components={self.n_components} is more than the {X.shape[1]} input features: "
+                "the code is overcomplete, and with nothing to stop it the autoencoder can learn to "
+                "copy its input instead of finding structure. That is wanted with a regulariser "
+                "that keeps a wide code informative (SparseAutoEncoder, DenoisingAutoEncoder, "
+                "ContractiveAutoEncoder, or penalties=[...]); otherwise pass n_components <= "
+                f"{X.shape[1]}.",
+                UserWarning,
+                stacklevel=3,
+            )
         check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
         for name in ("activation", "output_activation"):
             check_module_class(name, getattr(self, name))

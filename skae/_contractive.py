@@ -58,6 +58,7 @@ class ContractiveAutoEncoder(BaseAutoEncoder):
     (1797, 8)
     """
 
+    _regularised_code = True  # a wide code is kept informative (see BaseAutoEncoder)
     _defaults = {"contractive_weight": 1e-3, "code_activation": None}
     _parameter_constraints = {
         **BaseAutoEncoder._parameter_constraints,

@@ -62,6 +62,7 @@ class DenoisingAutoEncoder(BaseAutoEncoder):
     (1797, 64)
     """
 
+    _regularised_code = True  # a wide code is kept informative (see BaseAutoEncoder)
     _defaults = {"noise": "gaussian", "noise_level": 0.2, "noise_level_end": None}
     _parameter_constraints = {
         **BaseAutoEncoder._parameter_constraints,

@@ -138,6 +138,7 @@ class HashingAutoEncoder(BaseAutoEncoder):
 
     # Rows are held out by default: their loss, measured through the bits, picks
     # the best binary model (the training loss sees the noisy sigmoid instead).
+    _regularised_code = True  # noisy binary units keep a wide code informative
     _defaults = {"n_bits": 32, "code_noise": 1.0, "validation_fraction": 0.1}
     _parameter_constraints = {
         **{k: v for k, v in BaseAutoEncoder._parameter_constraints.items() if k != "n_components"},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 _REGISTRY: dict[str, type] = {}
 
 
@@ -26,7 +28,7 @@ def all_estimators() -> dict:
     Returns
     -------
     estimators : dict of str to class
-        Sorted by name.
+        Sorted by name; every estimator module is imported first.
 
     Examples
     --------
@@ -34,4 +36,8 @@ def all_estimators() -> dict:
     >>> "AutoEncoder" in skae.all_estimators()
     True
     """
+    import skae  # the package imports its modules on first use; defining a class registers it
+
+    for module in sorted(set(skae._EXPORTS.values())):
+        importlib.import_module(module, "skae")
     return dict(sorted(_REGISTRY.items()))

@@ -69,6 +69,7 @@ class SparseAutoEncoder(BaseAutoEncoder):
     ((1797, 32), True)
     """
 
+    _regularised_code = True  # a wide code is kept informative (see BaseAutoEncoder)
     _defaults = {
         "sparsity": "kl",
         "sparsity_target": 0.05,

@@ -39,7 +39,7 @@ from ._base import check_declared_sizes, fitted_state
 from ._hamming import HammingIndex
 from ._outlier import AutoEncoderOutlierDetector
 from ._outlier_scorer import AutoEncoderScorer
-from ._registry import _REGISTRY
+from ._registry import all_estimators
 from ._supervised import AutoEncoderClassifier, AutoEncoderRegressor
 from .exceptions import ModelFileError
 
@@ -79,12 +79,12 @@ _MAX_DEPTH = 16
 
 def classes() -> dict:
     """Every class a node may name, by name."""
-    return {cls.__name__: cls for cls in (*_REGISTRY.values(), *APPLICATIONS, *_PARTS)}
+    return {cls.__name__: cls for cls in (*all_estimators().values(), *APPLICATIONS, *_PARTS)}
 
 
 def is_root(cls) -> bool:
     """Whether ``skae.save`` stores estimators of class ``cls``."""
-    return _REGISTRY.get(cls.__name__) is cls or cls in APPLICATIONS
+    return all_estimators().get(cls.__name__) is cls or cls in APPLICATIONS
 
 
 def attribute_kinds(cls) -> dict:

@@ -137,7 +137,7 @@ _SHARED_PARAMETERS_DOC = """\
         :class:`sklearn.frozen.FrozenEstimator`: pretraining is then skipped
         and the fitted autoencoder itself is left unchanged (the head trains
         on a copy of its weights). ``None`` uses
-        ``AutoEncoder(n_components=32)``.
+        ``AutoEncoder(n_components=min(32, n_features))``.
 
     head_layer_sizes : int or array-like of int, default=(64,)
         Widths of the head's hidden layers, from the code outwards. ``()``
@@ -355,7 +355,8 @@ class _AutoEncoderHead(BaseEstimator):
     def _pretrained(self, X, seed: int) -> BaseAutoEncoder:
         """The fitted autoencoder: ``estimator`` cloned and fitted on ``X``, or the frozen one."""
         if self.estimator is None:
-            estimator = AutoEncoder(n_components=32, random_state=seed)
+            # A code no wider than the input (see BaseAutoEncoder's overcomplete warning).
+            estimator = AutoEncoder(n_components=min(32, X.shape[1]), random_state=seed)
         else:
             estimator = clone(self.estimator)  # a FrozenEstimator clones to itself
             if self.random_state is not None and not isinstance(estimator, FrozenEstimator):

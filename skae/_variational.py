@@ -76,6 +76,7 @@ class VariationalAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
     True
     """
 
+    _regularised_code = True  # a wide code is kept informative (see BaseAutoEncoder)
     _defaults = {"beta": 1.0}
     _parameter_constraints = {
         **BaseAutoEncoder._parameter_constraints,

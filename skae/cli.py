@@ -110,7 +110,7 @@ def _compare(args) -> int:
     print(f"data: {source}; n_components={args.n_components}; held-out fraction {args.test_size}")
     results, X_test, y_test = run_comparison(
         X, y, n_components=args.n_components, test_size=args.test_size, scale=args.scale,
-        random_state=args.random_state, max_epochs=args.max_epochs,
+        random_state=args.random_state, max_epochs=args.max_epochs, verbose=True,
     )
     print(format_table(results))
     if args.output != "none":

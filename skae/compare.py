@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -117,6 +118,7 @@ def run_comparison(
     scale: str = "minmax",
     random_state: int = 0,
     max_epochs: int | None = None,
+    verbose: bool = False,
 ):
     """Fit each method on a training split and measure it on the held-out rows.
 
@@ -141,6 +143,9 @@ def run_comparison(
         Seed for the split and the estimators.
     max_epochs : int or None
         Epoch budget for the autoencoders.
+    verbose : bool, default=False
+        Print each method's name to standard error as its fit starts, and
+        its fit time and held-out error when it ends.
 
     Returns
     -------
@@ -175,7 +180,9 @@ def run_comparison(
         X_test = scaler.transform(X_test)
     methods = methods or default_methods(n_components, random_state, max_epochs)
     results = []
-    for name, estimator in methods.items():
+    for i, (name, estimator) in enumerate(methods.items(), start=1):
+        if verbose:
+            print(f"[{i}/{len(methods)}] {name} ...", end="", file=sys.stderr, flush=True)
         estimator = clone(estimator)
         start = time.perf_counter()
         estimator.fit(X_train)
@@ -190,6 +197,8 @@ def run_comparison(
             clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
             clf.fit(estimator.transform(X_train), y_train)
             result.accuracy = float(clf.score(codes, y_test))
+        if verbose:
+            print(f" {seconds:.1f} s, held-out MSE {result.test_mse:.4g}", file=sys.stderr, flush=True)
         results.append(result)
     return results, X_test, y_test
 

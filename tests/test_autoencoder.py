@@ -230,6 +230,24 @@ def test_a_network_too_large_is_refused_before_allocation():
     assert AutoEncoder(hidden_layer_sizes=(8,), max_epochs=1).fit(X).transform(X).shape == (4, 2)
 
 
+def test_an_overcomplete_code_warns_unless_a_regulariser_keeps_it_informative(digits):
+    import warnings
+
+    from skae import DenoisingAutoEncoder, SparseAutoEncoder
+    from skae.penalties import L1Activity
+
+    X = digits[0][:100, 18:23]  # 5 features
+    wide = dict(n_components=8, hidden_layer_sizes=(8,), max_epochs=1, random_state=0)
+    with pytest.warns(UserWarning, match="n_components=8 is more than the 5 input features.*n_components <= 5"):
+        AutoEncoder(**wide).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SparseAutoEncoder(**wide).fit(X)
+        DenoisingAutoEncoder(**wide).fit(X)
+        AutoEncoder(**wide, penalties=[L1Activity(1e-3)]).fit(X)
+        AutoEncoder(**dict(wide, n_components=5)).fit(X)
+
+
 def test_divergence_stops_and_leaves_the_estimator_as_it_was(digits):
     X, _ = digits
     bad = dict(SMALL, lr=1e8, max_epochs=50, validation_fraction=0)

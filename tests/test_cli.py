@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import textwrap
 
 import numpy as np
 
@@ -35,8 +36,13 @@ def test_compare_on_user_csv_and_npy(tmp_path, capsys):
     npy = tmp_path / "d.npy"
     np.save(npy, X)
     assert main(["compare", "--data", str(npy), "--max-epochs", "5", "--output", "none"]) == 0
-    text = capsys.readouterr().out
+    captured = capsys.readouterr()
+    text = captured.out
     assert "AutoEncoder" in text and "-" in text.splitlines()[-1]  # no accuracy without labels
+    # Progress, one line per method as it ends, on standard error (the table alone on stdout).
+    progress = captured.err.splitlines()
+    assert len(progress) == 10 and progress[0].startswith("[1/10] PCA ... ")
+    assert progress[1].startswith("[2/10] AutoEncoder ... ") and "held-out MSE" in progress[1]
 
 
 def test_compare_reports_bad_data_clearly(tmp_path, capsys):
@@ -78,3 +84,18 @@ def test_compare_reports_ragged_and_empty_csv(tmp_path, capsys):
     assert "line 3" in capsys.readouterr().err
     assert main(["compare", "--data", str(empty), "--output", "none"]) == 2
     assert "no data rows" in capsys.readouterr().err
+
+
+def test_help_imports_neither_torch_nor_scikit_learn():
+    # skae --help answers at once: the package imports its estimators on first use.
+    code = textwrap.dedent("""
+        import sys
+        from skae.cli import main
+        try:
+            main(["compare", "--help"])
+        except SystemExit:
+            pass
+        print(sorted(name for name in ("torch", "sklearn", "skorch") if name in sys.modules))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines()[-1] == "[]"

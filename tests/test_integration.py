@@ -43,6 +43,18 @@ def test_clone_gives_unfitted_copy_with_same_params(digits):
     assert not hasattr(copy, "net_")
 
 
+def test_public_names_and_submodules_import_on_first_use():
+    code = textwrap.dedent("""
+        import sys, skae
+        assert "torch" not in sys.modules
+        assert skae.penalties.L1Activity and skae.datasets.load_idx and skae.AutoEncoder
+        assert sorted(skae.all_estimators()) == sorted(
+            name for name in skae.__all__ if name.endswith("AutoEncoder")
+        )
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_joblib_roundtrip_in_new_process(digits, tmp_path):
     X, _ = digits
     ae = AutoEncoder(n_components=4, **SMALL).fit(X)

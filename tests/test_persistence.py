@@ -4,6 +4,9 @@ import io
 import json
 import os
 import pickle
+import subprocess
+import sys
+import time
 import zipfile
 
 import numpy as np
@@ -18,7 +21,6 @@ import skae
 from estimators import small_autoencoders
 from model_files import FUZZ, JSON_VALUES, consistent, load_bytes, parts, rezip
 from skae import AutoEncoder, ModelFileError
-from skae._registry import _REGISTRY
 
 SMALL = dict(n_components=3, hidden_layer_sizes=(16,), max_epochs=3, random_state=0)
 
@@ -43,7 +45,7 @@ PLAIN_GLOBALS = {
     ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "_reconstruct"),
     ("numpy._core.numeric", "_frombuffer"), ("numpy.core.numeric", "_frombuffer"),
     ("_codecs", "encode"),
-} | {(cls.__module__, cls.__name__) for cls in _REGISTRY.values()}
+} | {(cls.__module__, cls.__name__) for cls in skae.all_estimators().values()}
 
 
 class OnlyPlainData(pickle.Unpickler):
@@ -291,7 +293,6 @@ def test_conv_image_shape_must_hold_the_features(digits, tmp_path):
 
 def test_a_million_declared_layers_are_refused_before_building(digits, tmp_path):
     """An adversarial autoencoder declaring 10**6 discriminator layers: once 120 s and 3.3 GB."""
-    import time
 
     aae = skae.AdversarialAutoEncoder(n_components=2, hidden_layer_sizes=(8,), max_epochs=1, random_state=0)
     skae.save(aae.fit(digits[0][:50]), tmp_path / "a.skae")
@@ -306,7 +307,6 @@ def test_a_million_declared_layers_are_refused_before_building(digits, tmp_path)
 
 def test_skops_file_declaring_many_layers_is_refused_fast(fitted, tmp_path):
     import copy
-    import time
 
     sio = pytest.importorskip("skops.io")
     hostile = copy.deepcopy(fitted)
@@ -337,8 +337,6 @@ def bomb(config, n_bytes, lie):
 @pytest.mark.parametrize("lie", [False, True], ids=["honest-header", "lying-header"])
 def test_zip_bomb_costs_bounded_time_and_memory(lie, model_bytes, tmp_path):
     """200 MiB of zeros in a ~200 KB file; once it was decompressed whole, then copied."""
-    import subprocess
-    import sys
 
     config, _ = parts(model_bytes)
     path = tmp_path / "bomb.skae"
@@ -443,7 +441,6 @@ def hostile_file(config, blob, kind, size, method, value):
 )
 def test_fuzz_hostile_shapes(kind, size, method, value, model_bytes, tmp_path):
     """Bombs, huge layer lists, deep nesting, wrong manifest types: refused, at once."""
-    import time
 
     if kind == "bomb":
         size = 1 + size % 8
@@ -475,6 +472,18 @@ def test_every_estimator_persists(estimator, digits, tmp_path):
     sio = pytest.importorskip("skops.io")
     data = sio.dumps(fitted)
     assert sio.get_untrusted_types(data=data) == [f"{type(fitted).__module__}.{type(fitted).__name__}"]
+
+
+def test_a_fresh_process_loads_a_class_it_has_not_imported(digits, tmp_path):
+    # skae imports its modules on first use; load must still know every class.
+    conv = next(e for e in small_autoencoders() if type(e).__name__ == "ConvAutoEncoder")
+    skae.save(conv.fit(digits[0][:100]), tmp_path / "conv.skae")
+    code = (
+        "import sys, skae; assert 'skae._conv' not in sys.modules; "
+        f"print(type(skae.load({str(tmp_path / 'conv.skae')!r})).__name__, len(skae.all_estimators()))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["ConvAutoEncoder", str(len(skae.all_estimators()))]
 
 
 # -- ONNX ---------------------------------------------------------------------------------
