@@ -17,6 +17,7 @@ overrides one or two hooks:
 
 from __future__ import annotations
 
+import functools
 import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -25,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -287,6 +289,31 @@ def fresh_fit(estimator):
         clear_fitted(estimator)
         vars(estimator).update(previous)
         raise
+
+
+def reads_fitted(method):
+    """Make a fitted attribute that vanishes during ``method`` a ``NotFittedError``.
+
+    ``fit`` starts by clearing the fitted attributes (see fresh_fit), so a
+    method running while another thread refits the same estimator can find
+    one gone after ``check_is_fitted`` passed; it then raises what an
+    unfitted estimator raises, not an ``AttributeError`` about an internal.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except AttributeError as exc:
+            name = getattr(exc, "name", None) or ""
+            if isinstance(exc, NotFittedError) or getattr(exc, "obj", None) is not self or not name.endswith("_"):
+                raise
+            raise NotFittedError(
+                f"This {type(self).__name__} lost its fitted attribute {name} during the call: "
+                "another thread is refitting it. Fit one copy per thread (sklearn.base.clone)."
+            ) from exc
+
+    return wrapper
 
 
 class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -632,6 +659,7 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return self.n_components
 
     # -- inference --------------------------------------------------------------------
+    @reads_fitted
     def _apply(self, fn, X) -> np.ndarray:
         """Run ``fn(module, batch)`` over row blocks of ``X`` in eval mode, in ``X``'s precision.
 
@@ -640,9 +668,10 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         the thread count or the CPU's kernels beyond float64 rounding; float32
         input is computed in float32.
         """
-        module = self.module_
+        net = self.net_  # read once: a refit in another thread may replace it
+        module = net.module_
         module.eval()
-        device = _engine.module_device(self.net_)
+        device = _engine.module_device(net)
         dtype = np.float64 if X.dtype == np.float64 else np.float32
         row_bytes = max(X.shape[1], 1) * np.dtype(dtype).itemsize
         rows = max(1, min(4096, self._inference_bytes // row_bytes))

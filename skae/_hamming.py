@@ -27,7 +27,7 @@ from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import fresh_fit
+from ._base import fresh_fit, reads_fitted
 from ._data import iter_row_blocks
 
 __all__ = ["HammingIndex", "pack_bits", "unpack_bits"]
@@ -555,6 +555,7 @@ class HammingIndex(BaseEstimator):
     def _bytes(words: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(words.astype("<u8", copy=False)).view(np.uint8)
 
+    @reads_fitted
     def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
         """The ``n_neighbors`` stored codes nearest to each query.
 
@@ -640,6 +641,7 @@ class HammingIndex(BaseEstimator):
             ind = ind[~own].reshape(queries.shape[0], k)
         return dist.astype(np.float64), ind.astype(np.intp)
 
+    @reads_fitted
     def radius_neighbors(self, X=None, radius=None, return_distance=True, sort_results=False):
         """Every stored code within Hamming distance ``radius`` of each query.
 

@@ -15,7 +15,7 @@ from sklearn.utils.random import sample_without_replacement
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoEncoder
-from ._base import fresh_fit
+from ._base import fresh_fit, reads_fitted
 from ._outlier_scorer import AutoEncoderScorer
 from ._random import seed_from_random_state
 
@@ -437,6 +437,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             if member.estimator_.n_features_in_ != self.n_features_in_:
                 raise ValueError("A member takes a different number of features from the detector.")
 
+    @reads_fitted
     def _outlier_score(self, X) -> np.ndarray:
         """Higher is more abnormal: the mean of the autoencoders' scores."""
         return np.mean([scorer.score(X) for scorer in self.estimators_], axis=0)
@@ -472,6 +473,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         """
         return -self._outlier_score(self._validated(X))
 
+    @reads_fitted
     def reconstruction_error(self, X):
         """The outlier score that PyOD reports: higher is more abnormal.
 

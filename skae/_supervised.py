@@ -31,6 +31,7 @@ from ._base import (
     check_module_class,
     fresh_fit,
     layer_sizes,
+    reads_fitted,
 )
 from ._data import check_float32_range, column_variances
 from . import _engine
@@ -489,6 +490,7 @@ class _AutoEncoderHead(BaseEstimator):
     def encoder_(self) -> torch.nn.Module:
         return self._network_.module_.autoencoder.encoder
 
+    @reads_fitted
     def _raw(self, X) -> np.ndarray:
         """The head's output on ``X`` after validation (batched, on the model's device)."""
         check_is_fitted(self)

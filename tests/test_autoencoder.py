@@ -248,6 +248,49 @@ def test_an_overcomplete_code_warns_unless_a_regulariser_keeps_it_informative(di
         AutoEncoder(**dict(wide, n_components=5)).fit(X)
 
 
+class ClearedMidCall(AutoEncoder):
+    """Loses net_ between the fitted check and its use, as under a refit in another thread."""
+
+    def _validate_X(self, X):
+        X = super()._validate_X(X)
+        del self.net_
+        return X
+
+
+def test_a_fitted_attribute_lost_mid_call_is_a_not_fitted_error(digits):
+    ae = ClearedMidCall(**SMALL).fit(digits[0])
+    with pytest.raises(NotFittedError, match="lost its fitted attribute net_.*another thread is refitting"):
+        ae.transform(digits[0])
+
+
+def test_transform_racing_a_refit_raises_only_not_fitted_error(digits):
+    import threading
+
+    X = digits[0][:200]
+    ae = AutoEncoder(**SMALL).fit(X)
+    errors, done = [], threading.Event()
+
+    def refit():
+        try:
+            for _ in range(2):
+                ae.fit(X)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=refit)
+    thread.start()
+    calls = 0
+    while not done.is_set():
+        calls += 1
+        try:
+            ae.transform(X[:16])
+        except Exception as exc:  # noqa: BLE001 - every type is collected and checked
+            errors.append(type(exc))
+    thread.join()
+    assert calls > 3 and set(errors) <= {NotFittedError}
+    assert ae.transform(X[:5]).shape == (5, 2)
+
+
 def test_divergence_stops_and_leaves_the_estimator_as_it_was(digits):
     X, _ = digits
     bad = dict(SMALL, lr=1e8, max_epochs=50, validation_fraction=0)
