@@ -11,12 +11,17 @@ from hypothesis import strategies as st
 from safetensors.numpy import save as save_arrays
 
 import skae
+from skae import ModelFileError
+
+
+def _written(data, tmp_path, name="m.skae"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
 
 
 def load_bytes(data, tmp_path, name="m.skae"):
-    path = tmp_path / name
-    path.write_bytes(data)
-    return skae.load(path)
+    return skae.load(_written(data, tmp_path, name))
 
 
 def rezip(config, blob, text=None):
@@ -54,3 +59,17 @@ JSON_VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
     max_leaves=10,
 )
+
+
+def load_with_any_value(data, config, blob, target, tmp_path):
+    """Put an arbitrary JSON value under a drawn key of ``target``, a part of ``config``, and load.
+
+    The file stays consistent (valid zip and checksum); loading must give a
+    model or a ``ModelFileError``, and nothing else.
+    """
+    key = data.draw(st.sampled_from(sorted(target) + ["extra"]))
+    target[key] = data.draw(JSON_VALUES)
+    try:
+        return skae.load(_written(rezip(config, blob), tmp_path))
+    except ModelFileError:
+        return None
