@@ -105,10 +105,24 @@ class AutoEncoderNet(NeuralNet):
     module (e.g. its Jacobian).
     """
 
+    # Set by restore(): the net of a loaded model only predicts (a refit builds a new net).
+    _predict_only = False
+
     def __init__(self, module, criterion, *, shuffle_seed=0, progress_desc="skae", **kwargs):
         super().__init__(module, criterion, **kwargs)
         self.shuffle_seed = shuffle_seed
         self.progress_desc = progress_desc
+
+    def initialize_optimizer(self, triggered_directly=None):
+        # No optimizer for a net that only predicts: building torch's first optimizer imports
+        # torch._dynamo (about 1.5 s), which a process that only loads models need not pay.
+        if self._predict_only:
+            # skorch learns the "optimizer" prefix when optimizer_ is set; without it, the
+            # optimizer__* parameters would not validate.
+            if "optimizer" not in self.prefixes_:
+                self.prefixes_ = [*self.prefixes_, "optimizer"]
+            return self
+        return super().initialize_optimizer(triggered_directly)
 
     @property
     def _default_callbacks(self):
@@ -404,7 +418,8 @@ def plain_history(net: AutoEncoderNet) -> list[dict]:
 
 
 def restore(net: AutoEncoderNet, history: list[dict]) -> AutoEncoderNet:
-    """Initialise a net around an already fitted module, with its past history."""
+    """Initialise a net around an already fitted module, with its past history, to predict."""
+    net._predict_only = True
     net.initialize()
     net.history = History([dict(row) for row in history])
     return net

@@ -344,6 +344,7 @@ def test_zip_bomb_costs_bounded_time_and_memory(lie, model_bytes, tmp_path):
     assert path.stat().st_size < 2**20
     script = f"""
 import resource, time, skae
+skae.load, skae.all_estimators()  # the modules load needs, imported on first use
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()
 try:
@@ -470,15 +471,18 @@ def test_every_estimator_persists(estimator, digits, tmp_path):
 
 
 def test_a_fresh_process_loads_a_class_it_has_not_imported(digits, tmp_path):
-    # skae imports its modules on first use; load must still know every class.
+    # skae imports its modules on first use; load must still know every class. A loaded
+    # model only predicts: it builds no optimizer, whose first construction imports
+    # torch._dynamo (about 1.5 s).
     conv = next(e for e in small_autoencoders() if type(e).__name__ == "ConvAutoEncoder")
     skae.save(conv.fit(digits[0][:100]), tmp_path / "conv.skae")
     code = (
         "import sys, skae; assert 'skae._conv' not in sys.modules; "
-        f"print(type(skae.load({str(tmp_path / 'conv.skae')!r})).__name__, len(skae.all_estimators()))"
+        f"print(type(skae.load({str(tmp_path / 'conv.skae')!r})).__name__, len(skae.all_estimators()), "
+        "'torch._dynamo' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.split() == ["ConvAutoEncoder", str(len(skae.all_estimators()))]
+    assert result.stdout.split() == ["ConvAutoEncoder", str(len(skae.all_estimators())), "False"]
 
 
 # -- ONNX ---------------------------------------------------------------------------------

@@ -237,12 +237,20 @@ def test_a_megabyte_detector_of_many_members_loads_within_a_second(tmp_path):
     detector = skae.AutoEncoderOutlierDetector(tiny, n_estimators=1, max_samples=1.0, random_state=0).fit(X)
     skae.save(detector, tmp_path / "one.skae")
     config, blob = repeat_members(140)(*parts((tmp_path / "one.skae").read_bytes()))
-    data = rezip(config, blob)
-    assert len(data) < 2**20
-    load_bytes(data, tmp_path)  # the first load imports what loading needs
-    start = time.perf_counter()
-    assert len(load_bytes(data, tmp_path).estimators_) == 140
-    assert time.perf_counter() - start < 1.0
+    path = tmp_path / "many.skae"
+    path.write_bytes(rezip(config, blob))
+    assert path.stat().st_size < 2**20
+    # Timed in a fresh process, after the imports that any program using skae pays once.
+    code = textwrap.dedent(f"""
+        import time, skae
+        skae.load, skae.all_estimators()
+        start = time.perf_counter()
+        n_members = len(skae.load({str(path)!r}).estimators_)
+        print(n_members, time.perf_counter() - start)
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    n_members, seconds = result.stdout.split()
+    assert n_members == "140" and float(seconds) < 1.0, seconds
 
 
 OTHER_HOSTILE = {
