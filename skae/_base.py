@@ -780,6 +780,11 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         return float(np.mean(self.score_samples(X)))
 
+    def __sklearn_is_fitted__(self) -> bool:
+        # What check_is_fitted asks: one attribute that fit sets last, read without
+        # iterating vars(self), which a refit in another thread may be changing.
+        return hasattr(self, "net_")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True

@@ -705,6 +705,11 @@ class HammingIndex(BaseEstimator):
             neigh_ind[q], neigh_dist[q] = i, d
         return (neigh_dist, neigh_ind) if return_distance else neigh_ind
 
+    def __sklearn_is_fitted__(self) -> bool:
+        # What check_is_fitted asks: one attribute that fit sets last, read without
+        # iterating vars(self), which a refit in another thread may be changing.
+        return hasattr(self, "backend_")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         if self.hasher is None:

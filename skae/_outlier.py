@@ -448,6 +448,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             return float(q3 + 1.5 * (q3 - q1))
         return float(np.percentile(errors, 100.0 * (1.0 - self.contamination)))
 
+    def __sklearn_is_fitted__(self) -> bool:
+        # What check_is_fitted asks: one attribute that fit sets last, read without
+        # iterating vars(self), which a refit in another thread may be changing.
+        return hasattr(self, "offset_")
+
     @property
     def threshold_(self) -> float:
         return -self.offset_

@@ -498,6 +498,11 @@ class _AutoEncoderHead(BaseEstimator):
         check_float32_range(X)
         return self._network_.predict_raw(X)
 
+    def __sklearn_is_fitted__(self) -> bool:
+        # What check_is_fitted asks: one attribute that fit sets last, read without
+        # iterating vars(self), which a refit in another thread may be changing.
+        return hasattr(self, "_network_")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
