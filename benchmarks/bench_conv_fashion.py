@@ -38,16 +38,23 @@ def main():
     X_train, _ = load_mnist(args.data, "train")  # pixels in [0, 1]
     X_test, _ = load_mnist(args.data, "test")
     X_train = X_train[: args.n_train]
-    print(f"Fashion-MNIST: {len(X_train)} training rows, {len(X_test)} test rows, "
-          f"code size {args.n_components}, torch threads {torch.get_num_threads()}")
+    print(
+        f"Fashion-MNIST: {len(X_train)} training rows, {len(X_test)} test rows, "
+        f"code size {args.n_components}, torch threads {torch.get_num_threads()}"
+    )
 
-    nets = dict(n_components=args.n_components, batch_size=128, max_epochs=args.epochs,
-                random_state=args.seed)
+    nets = dict(
+        n_components=args.n_components,
+        batch_size=128,
+        max_epochs=args.epochs,
+        random_state=args.seed,
+    )
     methods = {
         "PCA": PCA(n_components=args.n_components, random_state=args.seed),
         "AutoEncoder(256, 128)": AutoEncoder(**nets),
-        "ConvAutoEncoder(32, 64)": ConvAutoEncoder(image_shape=(1, 28, 28),
-                                                   hidden_layer_sizes=(32, 64), **nets),
+        "ConvAutoEncoder(32, 64)": ConvAutoEncoder(
+            image_shape=(1, 28, 28), hidden_layer_sizes=(32, 64), **nets
+        ),
     }
     print(f"{'method':<26} {'test MSE/pixel':>14} {'test SSE/img':>12} {'epochs':>6} {'fit s':>7}")
     for name, est in methods.items():
@@ -57,8 +64,11 @@ def main():
         X_hat = est.inverse_transform(est.transform(X_test))
         sq = (X_hat - X_test) ** 2
         epochs = getattr(est, "n_iter_", "-")
-        print(f"{name:<26} {sq.mean():>14.5f} {sq.sum(axis=1).mean():>12.3f} {epochs:>6} "
-              f"{seconds:>7.0f}", flush=True)
+        print(
+            f"{name:<26} {sq.mean():>14.5f} {sq.sum(axis=1).mean():>12.3f} {epochs:>6} "
+            f"{seconds:>7.0f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

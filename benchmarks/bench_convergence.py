@@ -21,7 +21,6 @@ import argparse
 import json
 import time
 
-import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
@@ -35,7 +34,9 @@ def mse(model, X) -> float:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--params", type=json.loads, default={}, help="extra AutoEncoder parameters")
+    parser.add_argument(
+        "--params", type=json.loads, default={}, help="extra AutoEncoder parameters"
+    )
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args(argv)
     X = load_digits().data / 16.0
@@ -45,8 +46,12 @@ def main(argv=None) -> None:
     for k in (2, 4, 8, 16):
         start = time.perf_counter()
         ae = AutoEncoder(
-            n_components=k, activation="identity", hidden_layer_sizes=(), max_epochs=500,
-            random_state=0, **args.params,
+            n_components=k,
+            activation="identity",
+            hidden_layer_sizes=(),
+            max_epochs=500,
+            random_state=0,
+            **args.params,
         ).fit(X)
         seconds = time.perf_counter() - start
         ratio = mse(ae, X) / mse(PCA(k).fit(X), X)
@@ -59,8 +64,10 @@ def main(argv=None) -> None:
         start = time.perf_counter()
         ae = AutoEncoder(n_components=8, random_state=seed, **args.params).fit(X_train)
         seconds = time.perf_counter() - start
-        print(f"| {seed} | {mse(ae, X_test) / reference:.3f} | {ae.n_iter_} | {seconds:.1f} |",
-              flush=True)
+        print(
+            f"| {seed} | {mse(ae, X_test) / reference:.3f} | {ae.n_iter_} | {seconds:.1f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

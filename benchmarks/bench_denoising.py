@@ -22,7 +22,8 @@ def main():
     noisy = X_test + np.random.RandomState(1).normal(scale=0.3, size=X_test.shape)
     methods = {
         "DenoisingAutoEncoder(noise_level=0.3)": DenoisingAutoEncoder(
-            n_components=16, noise_level=0.3, random_state=0),
+            n_components=16, noise_level=0.3, random_state=0
+        ),
         "AutoEncoder": AutoEncoder(n_components=16, random_state=0),
         "PCA": PCA(n_components=16),
     }

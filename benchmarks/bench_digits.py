@@ -38,21 +38,33 @@ def main():
         seconds = time.perf_counter() - start
         ae_mse = mse(ae.inverse_transform(ae.transform(X_test)), X_test)
         ratios.append(ae_mse / pca_mse)
-        print(f"   seed {seed}: AE {ae_mse:.5f}  PCA {pca_mse:.5f}  ratio {ae_mse / pca_mse:.3f}  "
-              f"epochs {ae.n_iter_:3d}  fit {seconds:.1f} s")
+        print(
+            f"   seed {seed}: AE {ae_mse:.5f}  PCA {pca_mse:.5f}  ratio {ae_mse / pca_mse:.3f}  "
+            f"epochs {ae.n_iter_:3d}  fit {seconds:.1f} s"
+        )
     print(f"   worst ratio {max(ratios):.3f} (target <= 0.6), mean {np.mean(ratios):.3f}")
 
     print("2. linear AutoEncoder vs PCA, training MSE on all 1797 digits")
     pca = PCA(8).fit(X)
     pca_mse = mse(pca.inverse_transform(pca.transform(X)), X)
     start = time.perf_counter()
-    lin = AutoEncoder(n_components=8, hidden_layer_sizes=(), activation="identity", lr=1e-2,
-                      batch_size=len(X), max_epochs=2000, n_iter_no_change=None,
-                      validation_fraction=0, random_state=0).fit(X)
+    lin = AutoEncoder(
+        n_components=8,
+        hidden_layer_sizes=(),
+        activation="identity",
+        lr=1e-2,
+        batch_size=len(X),
+        max_epochs=2000,
+        n_iter_no_change=None,
+        validation_fraction=0,
+        random_state=0,
+    ).fit(X)
     seconds = time.perf_counter() - start
     lin_mse = mse(lin.inverse_transform(lin.transform(X)), X)
-    print(f"   linear AE {lin_mse:.6f}  PCA {pca_mse:.6f}  ratio {lin_mse / pca_mse:.4f} "
-          f"(target <= 1.01)  fit {seconds:.1f} s")
+    print(
+        f"   linear AE {lin_mse:.6f}  PCA {pca_mse:.6f}  ratio {lin_mse / pca_mse:.4f} "
+        f"(target <= 1.01)  fit {seconds:.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -62,16 +62,20 @@ def main():
         except ImportError as exc:
             print(f"HammingIndex(backend={backend!r}): skipped ({exc})")
             continue
-        seconds, (dist, _) = best_time(lambda: index.kneighbors(queries, k), args.repeat)
+        seconds, (dist, _) = best_time(
+            lambda index=index: index.kneighbors(queries, k), args.repeat
+        )
         results[backend] = dist
         print(f"HammingIndex(backend={backend!r:8}) kneighbors        {fmt(seconds)}")
         seconds, found = best_time(
-            lambda: index.radius_neighbors(queries, args.radius, return_distance=False),
+            lambda index=index: index.radius_neighbors(queries, args.radius, return_distance=False),
             args.repeat,
         )
         total = sum(len(f) for f in found)
-        print(f"HammingIndex(backend={backend!r:8}) radius_neighbors  {fmt(seconds)}"
-              f"  (radius {args.radius}: {total} hits)")
+        print(
+            f"HammingIndex(backend={backend!r:8}) radius_neighbors  {fmt(seconds)}"
+            f"  (radius {args.radius}: {total} hits)"
+        )
     try:
         import faiss
     except ImportError:
@@ -82,8 +86,10 @@ def main():
         q = np.ascontiguousarray(words[args.n_codes :]).view(np.uint8)
         seconds, (dist, _) = best_time(lambda: raw.search(q, k), args.repeat)
         results["faiss.IndexBinaryFlat"] = dist.astype(np.float64)
-        print(f"faiss.IndexBinaryFlat.search (anchor)        {fmt(seconds)}"
-              f"  (faiss {faiss.__version__}, {faiss.omp_get_max_threads()} OpenMP threads)")
+        print(
+            f"faiss.IndexBinaryFlat.search (anchor)        {fmt(seconds)}"
+            f"  (faiss {faiss.__version__}, {faiss.omp_get_max_threads()} OpenMP threads)"
+        )
     reference = next(iter(results.values()))
     same = all(np.array_equal(reference, d) for d in results.values())
     print(f"identical distances across {len(results)} methods: {same}")

@@ -102,13 +102,20 @@ def main():
     if args.n_train:
         X_train, y_train = X_train[: args.n_train], y_train[: args.n_train]
     autoencoder = make_autoencoder(args)
-    methods = {"HashingAutoEncoder": autoencoder, "sign of PCA": sign_pca,
-               "random-projection LSH": lsh}
-    print(f"MNIST: {len(X_train)} stored training images, {len(X_test)} test queries; "
-          f"seeds {args.seeds}")
-    print(f"HashingAutoEncoder(hidden_layer_sizes={tuple(args.hidden)}, loss={args.loss!r}, "
-          f"code_noise={args.code_noise}, max_epochs={args.max_epochs}, "
-          f"batch_size={args.batch_size}, lr={args.lr})")
+    methods = {
+        "HashingAutoEncoder": autoencoder,
+        "sign of PCA": sign_pca,
+        "random-projection LSH": lsh,
+    }
+    print(
+        f"MNIST: {len(X_train)} stored training images, {len(X_test)} test queries; "
+        f"seeds {args.seeds}"
+    )
+    print(
+        f"HashingAutoEncoder(hidden_layer_sizes={tuple(args.hidden)}, loss={args.loss!r}, "
+        f"code_noise={args.code_noise}, max_epochs={args.max_epochs}, "
+        f"batch_size={args.batch_size}, lr={args.lr})"
+    )
     print(f"{'method':<24}" + "".join(f"{f'{b} bits':>20}" for b in args.bits))
     for name, method in methods.items():
         cells = []
@@ -118,8 +125,11 @@ def main():
                 train_bits, test_bits = method(X_train, X_test, n_bits, seed)
                 scores.append(precision_at(train_bits, y_train, test_bits, y_test))
             cells.append(f"{np.mean(scores):.4f} +- {np.std(scores):.4f}")
-            print(f"  ({name}, {n_bits} bits: {time.perf_counter() - start:.0f} s, "
-                  f"per seed {[round(s, 4) for s in scores]})", flush=True)
+            print(
+                f"  ({name}, {n_bits} bits: {time.perf_counter() - start:.0f} s, "
+                f"per seed {[round(s, 4) for s in scores]})",
+                flush=True,
+            )
         print(f"{name:<24}" + "".join(f"{c:>20}" for c in cells), flush=True)
     if autoencoder.epochs:
         print(f"HashingAutoEncoder epochs run: {autoencoder.epochs}")

@@ -154,8 +154,11 @@ def table(results, methods, metric, best=max):
 
     def row(label, values):
         top = best(values)
-        return f"| {label} | " + " | ".join(
-            f"**{v:.4f}**" if v == top else f"{v:.4f}" for v in values) + " |"
+        return (
+            f"| {label} | "
+            + " | ".join(f"**{v:.4f}**" if v == top else f"{v:.4f}" for v in values)
+            + " |"
+        )
 
     lines = ["| data | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
     for name, figures in results.items():
@@ -212,7 +215,9 @@ def main():
     parser.add_argument("--seeds", type=int, default=5, help="number of random splits")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument(
-        "--report", nargs="+", metavar="JSON",
+        "--report",
+        nargs="+",
+        metavar="JSON",
         help="run nothing: print the tables of these --json files together",
     )
     args = parser.parse_args()

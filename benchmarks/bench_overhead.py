@@ -126,7 +126,9 @@ def run(name, X, batch_size, epochs, device, with_skorch, repeats):
     # Interleaved repeats, so that drift in the machine's speed hits both sides alike.
     hand, ours = [], []
     for _ in range(repeats):
-        hand.append(median_after_warmup(hand_loop(copy.deepcopy(module), X, batch_size, epochs, device)))
+        hand.append(
+            median_after_warmup(hand_loop(copy.deepcopy(module), X, batch_size, epochs, device))
+        )
         ours.append(median_after_warmup(skae_fit(X, batch_size, epochs, device, 0.0)))
     hand, ours = statistics.median(hand), statistics.median(ours)
     line = (
@@ -135,7 +137,9 @@ def run(name, X, batch_size, epochs, device, with_skorch, repeats):
     )
     if with_skorch:
         ours_v = median_after_warmup(skae_fit(X, batch_size, epochs, device, 0.1))
-        sk = median_after_warmup(skorch_defaults(copy.deepcopy(module), X, batch_size, epochs, device))
+        sk = median_after_warmup(
+            skorch_defaults(copy.deepcopy(module), X, batch_size, epochs, device)
+        )
         line += (
             f"  | skae(valid 0.1) {ours_v:7.3f}  skorch default {sk:7.3f}  "
             f"skorch/skae {sk / ours_v:5.2f}x"
@@ -150,14 +154,21 @@ def main():
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--hidden", type=int, nargs="*", default=list(HIDDEN),
-                        help="hidden layer sizes of the benchmarked model (default: skae's)")
+    parser.add_argument(
+        "--hidden",
+        type=int,
+        nargs="*",
+        default=list(HIDDEN),
+        help="hidden layer sizes of the benchmarked model (default: skae's)",
+    )
     parser.add_argument("--no-skorch", action="store_true", help="skip skorch's defaults")
     args = parser.parse_args()
     device = torch.device(args.device)
     HIDDEN = tuple(args.hidden)
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {device}, "
-          f"model d-{'-'.join(map(str, HIDDEN))}-8-{'-'.join(map(str, HIDDEN[::-1]))}-d")
+    print(
+        f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {device}, "
+        f"model d-{'-'.join(map(str, HIDDEN))}-8-{'-'.join(map(str, HIDDEN[::-1]))}-d"
+    )
     if device.type == "cuda":
         print(torch.cuda.get_device_name(device))
     X_tab = tabular()

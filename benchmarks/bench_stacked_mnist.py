@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
 from sklearn.decomposition import PCA
+from skorch.callbacks import Callback
 
 from skae import StackedAutoEncoder
 from skae._stacked import layer_stages
@@ -59,8 +59,11 @@ class TestError(Callback):
         module.train()
         self.errors[epoch] = sse_per_image(X_hat, self.X_test)
         self.times[epoch] = time.perf_counter() - self.start
-        print(f"    epoch {epoch:3d}: test SSE/img {self.errors[epoch]:.3f} "
-              f"({self.times[epoch]:.0f} s of fine-tuning)", flush=True)
+        print(
+            f"    epoch {epoch:3d}: test SSE/img {self.errors[epoch]:.3f} "
+            f"({self.times[epoch]:.0f} s of fine-tuning)",
+            flush=True,
+        )
 
 
 def main():
@@ -71,41 +74,68 @@ def main():
     parser.add_argument("--every", type=int, default=5)
     parser.add_argument("--n-train", type=int, default=60000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--arms", choices=["both", "random", "pretrained"], default="both",
-                        help="run only one arm (e.g. the two in parallel processes)")
+    parser.add_argument(
+        "--arms",
+        choices=["both", "random", "pretrained"],
+        default="both",
+        help="run only one arm (e.g. the two in parallel processes)",
+    )
     args = parser.parse_args()
 
     X_train, _ = load_mnist(args.data, "train")
     X_test, _ = load_mnist(args.data, "test")
     X_train = X_train[: args.n_train]  # pixels already in [0, 1]
-    print(f"MNIST: {len(X_train)} training rows, {len(X_test)} test rows, "
-          f"torch threads {torch.get_num_threads()}")
+    print(
+        f"MNIST: {len(X_train)} training rows, {len(X_test)} test rows, "
+        f"torch threads {torch.get_num_threads()}"
+    )
 
     pca = PCA(n_components=30, random_state=0).fit(X_train)
-    print(f"PCA-30 test SSE/img {sse_per_image(pca.inverse_transform(pca.transform(X_test)), X_test):.3f}"
-          " (paper 13.87)")
+    print(
+        "PCA-30 test SSE/img "
+        f"{sse_per_image(pca.inverse_transform(pca.transform(X_test)), X_test):.3f}"
+        " (paper 13.87)"
+    )
 
     common = dict(
-        n_components=30, hidden_layer_sizes=(1000, 500, 250), loss="bce", lr=1e-3,
-        batch_size=128, max_epochs=args.epochs, validation_fraction=None,
-        n_iter_no_change=None, random_state=args.seed,
+        n_components=30,
+        hidden_layer_sizes=(1000, 500, 250),
+        loss="bce",
+        lr=1e-3,
+        batch_size=128,
+        max_epochs=args.epochs,
+        validation_fraction=None,
+        n_iter_no_change=None,
+        random_state=args.seed,
     )
-    arms = {"both": (0, args.pretrain_epochs), "random": (0,), "pretrained": (args.pretrain_epochs,)}
+    arms = {
+        "both": (0, args.pretrain_epochs),
+        "random": (0,),
+        "pretrained": (args.pretrain_epochs,),
+    }
     for pretrain_epochs in arms[args.arms]:
         label = f"pretrain_epochs={pretrain_epochs}"
         print(label, flush=True)
         cb = TestError(X_test, args.every)
-        sae = StackedAutoEncoder(pretrain_epochs=pretrain_epochs, callbacks=[("test", cb)], **common)
+        sae = StackedAutoEncoder(
+            pretrain_epochs=pretrain_epochs, callbacks=[("test", cb)], **common
+        )
         start = time.perf_counter()
         sae.fit(X_train)
         total = time.perf_counter() - start
         tracker = dict(sae.net_.callbacks_)["test"]
         finetune = tracker.times[max(tracker.times)]
-        print(f"  {label}: before fine-tuning (setup and pretraining) {total - finetune:.0f} s, fine-tuning {finetune:.0f} s; "
-              f"pretraining losses per layer {[round(v, 4) for v in sae.pretrain_losses_]}; "
-              f"final train BCE {sae.loss_curve_[-1]:.4f}")
-        print("  test SSE/img by fine-tuning epoch: "
-              + ", ".join(f"{e}: {v:.3f}" for e, v in sorted(tracker.errors.items())), flush=True)
+        print(
+            f"  {label}: before fine-tuning (setup and pretraining) {total - finetune:.0f} s, "
+            f"fine-tuning {finetune:.0f} s; "
+            f"pretraining losses per layer {[round(v, 4) for v in sae.pretrain_losses_]}; "
+            f"final train BCE {sae.loss_curve_[-1]:.4f}"
+        )
+        print(
+            "  test SSE/img by fine-tuning epoch: "
+            + ", ".join(f"{e}: {v:.3f}" for e, v in sorted(tracker.errors.items())),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

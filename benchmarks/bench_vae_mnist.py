@@ -38,9 +38,12 @@ def main(argv=None):
     parser.add_argument("--n-components", type=int, default=32)
     parser.add_argument("--patience", type=int, default=5)
     parser.add_argument(
-        "--binarizations", type=int, default=3,
+        "--binarizations",
+        type=int,
+        default=3,
         help="training copies, each binarized with its own seed (data augmentation that "
-             "approaches dynamic binarization)")
+        "approaches dynamic binarization)",
+    )
     args = parser.parse_args(argv)
 
     X_train, _ = load_mnist(args.data, kind="train")
@@ -49,17 +52,27 @@ def main(argv=None):
     X_train = np.concatenate([binarize(X_train, 100 + i) for i in range(args.binarizations)])
 
     vae = VariationalAutoEncoder(
-        n_components=args.n_components, hidden_layer_sizes=(512, 256), loss="bce",
-        max_epochs=args.epochs, batch_size=128, n_iter_no_change=args.patience, random_state=0, verbose=0,
+        n_components=args.n_components,
+        hidden_layer_sizes=(512, 256),
+        loss="bce",
+        max_epochs=args.epochs,
+        batch_size=128,
+        n_iter_no_change=args.patience,
+        random_state=0,
+        verbose=0,
     )
     start = time.perf_counter()
     vae.fit(X_train)
     seconds = time.perf_counter() - start
     elbo = vae.score(X_test)
-    print(f"VAE 784-512-256-{args.n_components}, Bernoulli decoder, binarized MNIST, "
-          f"{args.binarizations} binarization(s) of the training images")
-    print(f"epochs run: {vae.n_iter_}, training time: {seconds:.0f} s "
-          f"({seconds / vae.n_iter_:.1f} s/epoch)")
+    print(
+        f"VAE 784-512-256-{args.n_components}, Bernoulli decoder, binarized MNIST, "
+        f"{args.binarizations} binarization(s) of the training images"
+    )
+    print(
+        f"epochs run: {vae.n_iter_}, training time: {seconds:.0f} s "
+        f"({seconds / vae.n_iter_:.1f} s/epoch)"
+    )
     print(f"test ELBO: {elbo:.2f} nats per image (train: {vae.score(X_train[:10000]):.2f})")
 
 

@@ -17,7 +17,8 @@ from skae import AdversarialAutoEncoder, AutoEncoder
 
 digits = load_digits()
 X_train, X_test, y_train, y_test = train_test_split(
-    digits.data / 16.0, digits.target, test_size=0.25, random_state=0)
+    digits.data / 16.0, digits.target, test_size=0.25, random_state=0
+)
 aae = AdversarialAutoEncoder(n_components=2, max_epochs=150, random_state=0).fit(X_train)
 plain = AutoEncoder(n_components=2, max_epochs=150, random_state=0).fit(X_train)
 Z = aae.transform(X_test)

@@ -21,11 +21,16 @@ from skae.penalties import jacobian_frobenius
 X = load_digits().data / 16.0
 X_train, X_test = train_test_split(X, test_size=0.25, random_state=0)
 models = {
-    "plain AE": AutoEncoder(n_components=8, hidden_layer_sizes=(64,), max_epochs=60,
-                            random_state=0),
-    "contractive AE": ContractiveAutoEncoder(n_components=8, contractive_weight=2e-4,
-                                             hidden_layer_sizes=(64,), max_epochs=60,
-                                             random_state=0),
+    "plain AE": AutoEncoder(
+        n_components=8, hidden_layer_sizes=(64,), max_epochs=60, random_state=0
+    ),
+    "contractive AE": ContractiveAutoEncoder(
+        n_components=8,
+        contractive_weight=2e-4,
+        hidden_layer_sizes=(64,),
+        max_epochs=60,
+        random_state=0,
+    ),
 }
 x = torch.tensor(X_test, dtype=torch.float32)
 for name, model in models.items():
@@ -40,8 +45,13 @@ fig, ax = plt.subplots(figsize=(5, 3.5))
 for name, model in models.items():
     Z = model.transform(X_test)
     spread = Z.std(axis=0).mean()
-    moves = [np.linalg.norm(model.transform(X_test + rng.normal(scale=s, size=X_test.shape)) - Z,
-                            axis=1).mean() / spread for s in levels]
+    moves = [
+        np.linalg.norm(
+            model.transform(X_test + rng.normal(scale=s, size=X_test.shape)) - Z, axis=1
+        ).mean()
+        / spread
+        for s in levels
+    ]
     ax.plot(levels, moves, marker="o", label=name)
 ax.set_xlabel("std of the input noise")
 ax.set_ylabel("code displacement / code spread")

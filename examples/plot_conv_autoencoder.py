@@ -27,8 +27,9 @@ X, y = load_digits(return_X_y=True)
 methods = {
     "PCA": PCA(n_components=8),
     "AutoEncoder": AutoEncoder(n_components=8, max_epochs=20, random_state=0),
-    "ConvAutoEncoder": ConvAutoEncoder(n_components=8, hidden_layer_sizes=(32, 64),
-                                       max_epochs=20, random_state=0),
+    "ConvAutoEncoder": ConvAutoEncoder(
+        n_components=8, hidden_layer_sizes=(32, 64), max_epochs=20, random_state=0
+    ),
 }
 results, X_test, y_test = run_comparison(X / 16.0, y, methods=methods, scale="none")
 print(format_table(results))

@@ -62,8 +62,10 @@ for name, score in scores.items():
         roc_auc_score(y_test[keep], score[keep])
         for keep in (kind_test != "far out", kind_test != "off the surface")
     ]
-    print(f"{name:28s} ROC-AUC {roc_auc_score(y_test, score):.3f} "
-          f"(off the surface {by_kind[0]:.3f}, far out {by_kind[1]:.3f})")
+    print(
+        f"{name:28s} ROC-AUC {roc_auc_score(y_test, score):.3f} "
+        f"(off the surface {by_kind[0]:.3f}, far out {by_kind[1]:.3f})"
+    )
 flagged = detector.predict(X_test) == -1
 for k in ["normal", "off the surface", "far out"]:
     print(f"flagged as outliers ({k}): {flagged[kind_test == k].mean():.0%}")
@@ -73,8 +75,11 @@ for k in ["normal", "off the surface", "far out"]:
 # kind, with the threshold that ``predict`` uses (``contamination="auto"``:
 # the upper boxplot fence of the training scores).
 fig, ax = plt.subplots(figsize=(6, 3.5))
-bins = np.logspace(np.log10(scores["AutoEncoderOutlierDetector"].min()),
-                   np.log10(scores["AutoEncoderOutlierDetector"].max()), 40)
+bins = np.logspace(
+    np.log10(scores["AutoEncoderOutlierDetector"].min()),
+    np.log10(scores["AutoEncoderOutlierDetector"].max()),
+    40,
+)
 for k in ["normal", "off the surface", "far out"]:
     ax.hist(scores["AutoEncoderOutlierDetector"][kind_test == k], bins=bins, alpha=0.6, label=k)
 ax.axvline(detector.threshold_, color="k", linestyle="--", label="threshold_")

@@ -34,8 +34,9 @@ n_bits = 16
 # With 16 bits for 1,437 images, many images of the same digit share a code
 # exactly (distance 0): the code works like a memory address, and
 # ``radius_neighbors`` returns a whole Hamming ball around it.
-hasher = HashingAutoEncoder(n_bits=n_bits, hidden_layer_sizes=(128,), loss="bce",
-                            max_epochs=60, random_state=0)
+hasher = HashingAutoEncoder(
+    n_bits=n_bits, hidden_layer_sizes=(128,), loss="bce", max_epochs=60, random_state=0
+)
 index = HammingIndex(hasher, n_neighbors=8).fit(X_db)
 print("stored codes:", index.codes_.shape, index.codes_.dtype)
 dist, ind = index.kneighbors(X_q[:6])
@@ -79,8 +80,9 @@ queries = {
 ks = [1, 5, 10, 20, 50, 100]
 fig, ax = plt.subplots(figsize=(5, 3.5))
 for name in codes:
-    ranked = HammingIndex().fit(codes[name]).kneighbors(queries[name], max(ks),
-                                                        return_distance=False)
+    ranked = (
+        HammingIndex().fit(codes[name]).kneighbors(queries[name], max(ks), return_distance=False)
+    )
     hits = y_db[ranked] == y_q[:, None]
     precision = [hits[:, :k].mean() for k in ks]
     print(f"{name:<22} precision@10 = {hits[:, :10].mean():.3f}")

@@ -72,14 +72,19 @@ for per_class in per_class_grid:
         labelled = y_partial != -1
         lr = LogisticRegression(max_iter=2000).fit(X_pool[labelled], y_pool[labelled])
         scores["LR on pixels"].append(lr.score(X_test, y_test))
-        lr = LogisticRegression(max_iter=2000).fit(pca.transform(X_pool[labelled]), y_pool[labelled])
+        lr = LogisticRegression(max_iter=2000).fit(
+            pca.transform(X_pool[labelled]), y_pool[labelled]
+        )
         scores["LR on PCA(10)"].append(lr.score(pca.transform(X_test), y_test))
         for name, make in methods.items():
             clf = make(seed).fit(X_pool, y_partial)  # unlabelled rows carry -1
             scores[name].append(clf.score(X_test, y_test))
     for name, values in scores.items():
         accuracy[name].append(np.mean(values))
-    print(f"{per_class:3d} labels per class: " + ", ".join(f"{k} {np.mean(v):.3f}" for k, v in scores.items()))
+    print(
+        f"{per_class:3d} labels per class: "
+        + ", ".join(f"{k} {np.mean(v):.3f}" for k, v in scores.items())
+    )
 
 # %%
 # Accuracy against the number of labels.

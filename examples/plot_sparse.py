@@ -19,12 +19,16 @@ from skae import SparseAutoEncoder
 X = load_digits().data / 16.0
 X_train, X_test = train_test_split(X, test_size=0.25, random_state=0)
 
-sparse = SparseAutoEncoder(n_components=32, sparsity_target=0.05, max_epochs=60,
-                           random_state=0).fit(X_train)
-dense = SparseAutoEncoder(n_components=32, sparsity_weight=0.0, max_epochs=60,
-                          random_state=0).fit(X_train)
-codes = {"KL penalty (target 0.05)": sparse.transform(X_test),
-         "no penalty": dense.transform(X_test)}
+sparse = SparseAutoEncoder(
+    n_components=32, sparsity_target=0.05, max_epochs=60, random_state=0
+).fit(X_train)
+dense = SparseAutoEncoder(n_components=32, sparsity_weight=0.0, max_epochs=60, random_state=0).fit(
+    X_train
+)
+codes = {
+    "KL penalty (target 0.05)": sparse.transform(X_test),
+    "no penalty": dense.transform(X_test),
+}
 for name, Z in codes.items():
     print(f"{name:26s} mean activation {Z.mean():.3f}, above 0.5: {np.mean(Z > 0.5):.3f}")
 

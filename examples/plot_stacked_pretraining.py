@@ -28,14 +28,20 @@ X_train, X_test = train_test_split(X, test_size=0.25, random_state=0)
 models = {}
 for pretrain_epochs in (0, 10):
     models[pretrain_epochs] = StackedAutoEncoder(
-        n_components=4, hidden_layer_sizes=(64, 32, 16), pretrain_epochs=pretrain_epochs,
-        max_epochs=10, n_iter_no_change=None, validation_fraction=0.1, random_state=0,
+        n_components=4,
+        hidden_layer_sizes=(64, 32, 16),
+        pretrain_epochs=pretrain_epochs,
+        max_epochs=10,
+        n_iter_no_change=None,
+        validation_fraction=0.1,
+        random_state=0,
     ).fit(X_train)
     sae = models[pretrain_epochs]
     error = np.mean((sae.inverse_transform(sae.transform(X_test)) - X_test) ** 2)
     print(f"pretrain_epochs={pretrain_epochs:2d}: held-out MSE {error:.4f}")
-print("validation loss of each layer's shallow autoencoder:",
-      np.round(models[10].pretrain_losses_, 4))
+print(
+    "validation loss of each layer's shallow autoencoder:", np.round(models[10].pretrain_losses_, 4)
+)
 
 # %%
 # Validation loss during fine-tuning: the pretrained network starts far

@@ -18,7 +18,8 @@ from skae import VariationalAutoEncoder
 
 digits = load_digits()
 X_train, X_test, y_train, y_test = train_test_split(
-    digits.data / 16.0, digits.target, test_size=0.25, random_state=0)
+    digits.data / 16.0, digits.target, test_size=0.25, random_state=0
+)
 vae = VariationalAutoEncoder(n_components=2, loss="bce", max_epochs=150, random_state=0)
 vae.fit(X_train)
 print(f"held-out ELBO: {vae.score(X_test):.2f} nats per digit")

@@ -28,55 +28,55 @@ class _AdversarialTerm:
 class AdversarialAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
     """Autoencoder whose codes are matched to a prior by a discriminator.
 
-    Besides the encoder :math:`f` and decoder :math:`g`, a discriminator
-    :math:`D` learns to tell codes :math:`f(x)` from draws :math:`z\\sim p(z)`
-    of the prior, and the encoder learns to fool it, so that the aggregated
-    posterior of the codes approaches :math:`p(z)`:
+        Besides the encoder :math:`f` and decoder :math:`g`, a discriminator
+        :math:`D` learns to tell codes :math:`f(x)` from draws :math:`z\\sim p(z)`
+        of the prior, and the encoder learns to fool it, so that the aggregated
+        posterior of the codes approaches :math:`p(z)`:
 
-    .. math:: \\min_{f,g}\\ \\ell(x, g(f(x)))
-              - \\lambda\\,\\log D(f(x)), \\qquad
-              \\min_D\\ -\\lambda\\big[\\log D(z) + \\log(1 - D(f(x)))\\big]
+        .. math:: \\min_{f,g}\\ \\ell(x, g(f(x)))
+                  - \\lambda\\,\\log D(f(x)), \\qquad
+                  \\min_D\\ -\\lambda\\big[\\log D(z) + \\log(1 - D(f(x)))\\big]
 
-    Both players take a step on every batch (one backward pass, one Adam
-    step; each loss reaches only its own player's weights). Decoding prior
-    draws with :meth:`sample` then generates data. The validation loss
-    used for early stopping is the reconstruction loss.
+        Both players take a step on every batch (one backward pass, one Adam
+        step; each loss reaches only its own player's weights). Decoding prior
+        draws with :meth:`sample` then generates data. The validation loss
+        used for early stopping is the reconstruction loss.
 
-    Parameters
-    ----------
-    n_components : int, default=2
-        Size of the code.
+        Parameters
+        ----------
+        n_components : int, default=2
+            Size of the code.
 
-    prior : {"gaussian", "uniform"}, default="gaussian"
-        The target code distribution: standard normal, or uniform on [-1, 1].
+        prior : {"gaussian", "uniform"}, default="gaussian"
+            The target code distribution: standard normal, or uniform on [-1, 1].
 
-    adversarial_weight : float, default=0.01
-        Weight :math:`\\lambda` of the adversarial losses against the
-        reconstruction. Too large a weight lets the game destabilise (the codes
-        collapse instead of spreading over the prior); lower it if the codes'
-        spread on held-out data is far from the prior's.
+        adversarial_weight : float, default=0.01
+            Weight :math:`\\lambda` of the adversarial losses against the
+            reconstruction. Too large a weight lets the game destabilise (the codes
+            collapse instead of spreading over the prior); lower it if the codes'
+            spread on held-out data is far from the prior's.
 
-    discriminator_hidden_layer_sizes : int or array-like of int, default=(64, 64)
-        Hidden widths of the discriminator.
+        discriminator_hidden_layer_sizes : int or array-like of int, default=(64, 64)
+            Hidden widths of the discriminator.
 
-{training_parameters}
+    {training_parameters}
 
-    Attributes
-    ----------
-{fitted_attributes}
+        Attributes
+        ----------
+    {fitted_attributes}
 
-    See Also
-    --------
-    VariationalAutoEncoder : Matches each posterior to the prior with a KL term.
+        See Also
+        --------
+        VariationalAutoEncoder : Matches each posterior to the prior with a KL term.
 
-    Examples
-    --------
-    >>> from sklearn.datasets import load_digits
-    >>> from skae import AdversarialAutoEncoder
-    >>> X = load_digits().data / 16.0
-    >>> aae = AdversarialAutoEncoder(n_components=2, max_epochs=10, random_state=0).fit(X)
-    >>> aae.transform(X).shape, aae.sample(4, random_state=0).shape
-    ((1797, 2), (4, 64))
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from skae import AdversarialAutoEncoder
+        >>> X = load_digits().data / 16.0
+        >>> aae = AdversarialAutoEncoder(n_components=2, max_epochs=10, random_state=0).fit(X)
+        >>> aae.transform(X).shape, aae.sample(4, random_state=0).shape
+        ((1797, 2), (4, 64))
     """
 
     _regularised_code = True  # a wide code is kept informative (see BaseAutoEncoder)
@@ -96,8 +96,12 @@ class AdversarialAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
         base = super()._build_module(n_features)
         sizes = [self.n_components, *layer_sizes(self.discriminator_hidden_layer_sizes), 1]
         return AdversarialModule(
-            base.encoder, base.decoder, mlp(sizes, "leaky_relu"), self.n_components,
-            self.prior, noise=base.noise,
+            base.encoder,
+            base.decoder,
+            mlp(sizes, "leaky_relu"),
+            self.n_components,
+            self.prior,
+            noise=base.noise,
         )
 
     def _penalties(self) -> list:

@@ -32,7 +32,6 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _engine
-from ._registry import register
 from ._data import (
     InMemoryData,
     check_float32_range,
@@ -45,6 +44,7 @@ from ._losses import RECONSTRUCTION_LOSSES, Objective
 from ._modules import ACTIVATIONS, in_dtype, mlp_autoencoder
 from ._params import collect_defaults, document_defaults, make_init
 from ._random import init_parameters, make_generator, seed_from_random_state
+from ._registry import register
 from .exceptions import ModelFileError, check_weights
 
 TRAINING_PARAMETERS_DOC = """\
@@ -227,7 +227,7 @@ _SIZE_PARAMETERS = ("n_components", "n_bits", "kernel_size")
 
 
 def check_declared_sizes(params: dict, n_tensors: int, largest: int) -> None:
-    """Refuse layer lists and sizes that ``n_tensors`` tensors, none wider than ``largest``, cannot hold.
+    """Refuse layer lists and sizes that ``n_tensors`` tensors up to ``largest`` wide cannot hold.
 
     Every layer of a ``*_layer_sizes`` parameter has its own tensors, and
     every width is a dimension of some tensor, so a file declaring a million
@@ -238,7 +238,9 @@ def check_declared_sizes(params: dict, n_tensors: int, largest: int) -> None:
     layer_lists = {k: layer_sizes(v) for k, v in params.items() if k.endswith("_layer_sizes")}
     n_layers = sum(len(v) for v in layer_lists.values())
     if n_layers >= max(n_tensors, 1):
-        raise ModelFileError(f"The parameters declare {n_layers} layers but only {n_tensors} tensors were given.")
+        raise ModelFileError(
+            f"The parameters declare {n_layers} layers but only {n_tensors} tensors were given."
+        )
     sizes = {**layer_lists, **{k: (params[k],) for k in _SIZE_PARAMETERS if k in params}}
     for name, values in sizes.items():
         too_large = [v for v in values if isinstance(v, Integral) and v > largest]
@@ -306,7 +308,11 @@ def reads_fitted(method):
             return method(self, *args, **kwargs)
         except AttributeError as exc:
             name = getattr(exc, "name", None) or ""
-            if isinstance(exc, NotFittedError) or getattr(exc, "obj", None) is not self or not name.endswith("_"):
+            if (
+                isinstance(exc, NotFittedError)
+                or getattr(exc, "obj", None) is not self
+                or not name.endswith("_")
+            ):
                 raise
             raise NotFittedError(
                 f"This {type(self).__name__} lost its fitted attribute {name} during the call: "
@@ -429,11 +435,15 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _check_params(self, X=None) -> None:
         """Checks that need more than one parameter, or the data (when given)."""
-        if X is not None and self.n_components > X.shape[1] and not (self._regularised_code or self.penalties):
+        if (
+            X is not None
+            and self.n_components > X.shape[1]
+            and not (self._regularised_code or self.penalties)
+        ):
             warnings.warn(
                 f"n_components={self.n_components} is more than the {X.shape[1]} input features: "
-                "the code is overcomplete, and with nothing to stop it the autoencoder can learn to "
-                "copy its input instead of finding structure. That is wanted with a regulariser "
+                "the code is overcomplete, and with nothing to stop it the autoencoder can learn "
+                "to copy its input instead of finding structure. That is wanted with a regulariser "
                 "that keeps a wide code informative (SparseAutoEncoder, DenoisingAutoEncoder, "
                 "ContractiveAutoEncoder, or penalties=[...]); otherwise pass n_components <= "
                 f"{X.shape[1]}.",
@@ -449,12 +459,17 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                     f"penalties must hold callables term(output, target, module), got "
                     f"{term!r}; see skae.penalties (e.g. L1Activity(1e-3))."
                 )
-        if isinstance(self.optimizer, type) and not issubclass(self.optimizer, torch.optim.Optimizer):
+        if isinstance(self.optimizer, type) and not issubclass(
+            self.optimizer, torch.optim.Optimizer
+        ):
             raise TypeError(
                 f"optimizer={self.optimizer.__name__} is not a torch.optim.Optimizer subclass; "
                 "pass 'adam', 'adamw', 'sgd', 'rmsprop' or an optimizer class."
             )
-        if self.loss == "bce" and self._resolved_output_activation() not in ("sigmoid", torch.nn.Sigmoid):
+        if self.loss == "bce" and self._resolved_output_activation() not in (
+            "sigmoid",
+            torch.nn.Sigmoid,
+        ):
             raise ValueError(
                 "loss='bce' needs probabilities as reconstructions: set "
                 "output_activation='sigmoid' (or leave it None)."

@@ -12,50 +12,50 @@ from .penalties import Contractive
 class ContractiveAutoEncoder(BaseAutoEncoder):
     """Autoencoder with a penalty on the encoder's Jacobian (Rifai et al. 2011).
 
-    The objective adds the squared Frobenius norm of the Jacobian of the
-    encoder :math:`f` at each training row:
+        The objective adds the squared Frobenius norm of the Jacobian of the
+        encoder :math:`f` at each training row:
 
-    .. math:: \\ell(x, g(f(x))) + \\lambda \\left\\lVert \\frac{\\partial f(x)}{\\partial x}
-              \\right\\rVert_F^2
+        .. math:: \\ell(x, g(f(x))) + \\lambda \\left\\lVert \\frac{\\partial f(x)}{\\partial x}
+                  \\right\\rVert_F^2
 
-    The code then changes little when the input moves off the data
-    manifold, while reconstruction keeps it sensitive along the manifold.
-    The norm is exact: in closed form for a single sigmoid layer
-    (``hidden_layer_sizes=()``, ``code_activation="sigmoid"``), otherwise from
-    the batched Jacobian (``torch.func``), at a cost of about one backward
-    pass per code unit (see :func:`skae.penalties.jacobian_frobenius`).
+        The code then changes little when the input moves off the data
+        manifold, while reconstruction keeps it sensitive along the manifold.
+        The norm is exact: in closed form for a single sigmoid layer
+        (``hidden_layer_sizes=()``, ``code_activation="sigmoid"``), otherwise from
+        the batched Jacobian (``torch.func``), at a cost of about one backward
+        pass per code unit (see :func:`skae.penalties.jacobian_frobenius`).
 
-    Parameters
-    ----------
-    n_components : int, default=2
-        Size of the code.
+        Parameters
+        ----------
+        n_components : int, default=2
+            Size of the code.
 
-    contractive_weight : float, default=1e-3
-        The penalty's weight :math:`\\lambda`.
+        contractive_weight : float, default=1e-3
+            The penalty's weight :math:`\\lambda`.
 
-    code_activation : str, torch.nn.Module subclass or None, default=None
-        Activation of the code; ``None`` means a linear code.
+        code_activation : str, torch.nn.Module subclass or None, default=None
+            Activation of the code; ``None`` means a linear code.
 
-{training_parameters}
+    {training_parameters}
 
-    Attributes
-    ----------
-{fitted_attributes}
+        Attributes
+        ----------
+    {fitted_attributes}
 
-    See Also
-    --------
-    skae.penalties.Contractive : The same term, to add to any estimator.
-    DenoisingAutoEncoder : Robustness to input noise learnt from corrupted samples.
+        See Also
+        --------
+        skae.penalties.Contractive : The same term, to add to any estimator.
+        DenoisingAutoEncoder : Robustness to input noise learnt from corrupted samples.
 
-    Examples
-    --------
-    >>> from sklearn.datasets import load_digits
-    >>> from skae import ContractiveAutoEncoder
-    >>> from skae.penalties import jacobian_frobenius
-    >>> X = load_digits().data / 16.0
-    >>> cae = ContractiveAutoEncoder(n_components=8, max_epochs=10, random_state=0).fit(X)
-    >>> cae.transform(X).shape
-    (1797, 8)
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from skae import ContractiveAutoEncoder
+        >>> from skae.penalties import jacobian_frobenius
+        >>> X = load_digits().data / 16.0
+        >>> cae = ContractiveAutoEncoder(n_components=8, max_epochs=10, random_state=0).fit(X)
+        >>> cae.transform(X).shape
+        (1797, 8)
     """
 
     _regularised_code = True  # a wide code is kept informative (see BaseAutoEncoder)

@@ -26,76 +26,76 @@ def _images_shape(X):
 class ConvAutoEncoder(BaseAutoEncoder):
     """Convolutional autoencoder for images (Masci et al. 2011).
 
-    Each row is read as an image of shape ``(channels, height, width)``. The
-    encoder applies one stride-2 convolution per entry of
-    ``hidden_layer_sizes`` (its number of channels), each halving the height
-    and width (rounding up) and followed by ``activation``, then maps the
-    flattened feature map linearly to the code :math:`z = f(x)`. The decoder
-    mirrors it with stride-2 transposed convolutions that restore exactly the
-    encoder's intermediate sizes, so any image size comes back unchanged. Both
-    are trained to minimise
+        Each row is read as an image of shape ``(channels, height, width)``. The
+        encoder applies one stride-2 convolution per entry of
+        ``hidden_layer_sizes`` (its number of channels), each halving the height
+        and width (rounding up) and followed by ``activation``, then maps the
+        flattened feature map linearly to the code :math:`z = f(x)`. The decoder
+        mirrors it with stride-2 transposed convolutions that restore exactly the
+        encoder's intermediate sizes, so any image size comes back unchanged. Both
+        are trained to minimise
 
-    .. math:: \\frac{1}{n}\\sum_i \\ell\\big(x_i,\\ g(f(x_i))\\big)
+        .. math:: \\frac{1}{n}\\sum_i \\ell\\big(x_i,\\ g(f(x_i))\\big)
 
-    with :math:`\\ell` the mean squared error (or binary cross-entropy) over
-    pixels. Sharing each filter across positions makes the model far smaller
-    than a dense autoencoder on the same images and lets it reconstruct local
-    structure (edges, textures) better at the same code size.
+        with :math:`\\ell` the mean squared error (or binary cross-entropy) over
+        pixels. Sharing each filter across positions makes the model far smaller
+        than a dense autoencoder on the same images and lets it reconstruct local
+        structure (edges, textures) better at the same code size.
 
-    ``X`` may be rows of ``channels * height * width`` values (channel-major,
-    as ``images.reshape(n, -1)`` gives for a ``(n, C, H, W)`` array) or the
-    4-D array itself; ``n_features_in_`` is ``C * H * W`` either way.
-    :meth:`transform` accepts both forms; :meth:`inverse_transform` always
-    returns flat rows: ``X_hat.reshape(-1, *model.image_shape_)`` gives
-    images.
+        ``X`` may be rows of ``channels * height * width`` values (channel-major,
+        as ``images.reshape(n, -1)`` gives for a ``(n, C, H, W)`` array) or the
+        4-D array itself; ``n_features_in_`` is ``C * H * W`` either way.
+        :meth:`transform` accepts both forms; :meth:`inverse_transform` always
+        returns flat rows: ``X_hat.reshape(-1, *model.image_shape_)`` gives
+        images.
 
-    Parameters
-    ----------
-    n_components : int, default=2
-        Size of the code.
+        Parameters
+        ----------
+        n_components : int, default=2
+            Size of the code.
 
-    image_shape : tuple of int or None, default=None
-        ``(channels, height, width)`` of each image, or ``(height, width)``
-        for one channel; the product must equal the number of columns of
-        ``X``. ``None`` takes the shape of a 4-D ``X``; for 2-D ``X`` with
-        ``d`` columns it means a square single-channel image when ``d`` is a
-        perfect square, else a ``1 x d`` strip (one row of pixels).
+        image_shape : tuple of int or None, default=None
+            ``(channels, height, width)`` of each image, or ``(height, width)``
+            for one channel; the product must equal the number of columns of
+            ``X``. ``None`` takes the shape of a 4-D ``X``; for 2-D ``X`` with
+            ``d`` columns it means a square single-channel image when ``d`` is a
+            perfect square, else a ``1 x d`` strip (one row of pixels).
 
-    hidden_layer_sizes : int or array-like of int, default=(32, 64)
-        Channels of the encoder's convolutions, from the input inwards; each
-        convolution has stride 2. The decoder mirrors them. ``()`` gives a
-        single linear map each way (a linear autoencoder on the pixels).
+        hidden_layer_sizes : int or array-like of int, default=(32, 64)
+            Channels of the encoder's convolutions, from the input inwards; each
+            convolution has stride 2. The decoder mirrors them. ``()`` gives a
+            single linear map each way (a linear autoencoder on the pixels).
 
-    kernel_size : int, default=3
-        Side of the square convolution kernels; odd, so that the "same"
-        padding ``kernel_size // 2`` is symmetric.
+        kernel_size : int, default=3
+            Side of the square convolution kernels; odd, so that the "same"
+            padding ``kernel_size // 2`` is symmetric.
 
-{training_parameters}
+    {training_parameters}
 
-    Attributes
-    ----------
-    image_shape_ : list of int
-        ``[channels, height, width]`` of the images the model reads and writes.
+        Attributes
+        ----------
+        image_shape_ : list of int
+            ``[channels, height, width]`` of the images the model reads and writes.
 
-{fitted_attributes}
+    {fitted_attributes}
 
-    See Also
-    --------
-    AutoEncoder : The dense (fully connected) autoencoder.
+        See Also
+        --------
+        AutoEncoder : The dense (fully connected) autoencoder.
 
-    Examples
-    --------
-    >>> from sklearn.datasets import load_digits
-    >>> from skae import ConvAutoEncoder
-    >>> X = load_digits().data / 16.0  # 64 columns: 8 x 8 images
-    >>> cae = ConvAutoEncoder(n_components=8, hidden_layer_sizes=(8, 16), max_epochs=3,
-    ...                       random_state=0).fit(X)
-    >>> cae.image_shape_
-    [1, 8, 8]
-    >>> cae.transform(X.reshape(-1, 1, 8, 8)).shape
-    (1797, 8)
-    >>> cae.inverse_transform(cae.transform(X[:3])).reshape(-1, *cae.image_shape_).shape
-    (3, 1, 8, 8)
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from skae import ConvAutoEncoder
+        >>> X = load_digits().data / 16.0  # 64 columns: 8 x 8 images
+        >>> cae = ConvAutoEncoder(n_components=8, hidden_layer_sizes=(8, 16), max_epochs=3,
+        ...                       random_state=0).fit(X)
+        >>> cae.image_shape_
+        [1, 8, 8]
+        >>> cae.transform(X.reshape(-1, 1, 8, 8)).shape
+        (1797, 8)
+        >>> cae.inverse_transform(cae.transform(X[:3])).reshape(-1, *cae.image_shape_).shape
+        (3, 1, 8, 8)
     """
 
     _defaults = {"image_shape": None, "hidden_layer_sizes": (32, 64), "kernel_size": 3}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from torch import nn
 
@@ -60,8 +60,12 @@ def conv_autoencoder(
         padding_out = (h_out - (2 * h_in - 1), w_out - (2 * w_in - 1))
         decoder.append(
             nn.ConvTranspose2d(
-                widths[i], widths[i - 1], kernel_size,
-                stride=2, padding=pad, output_padding=padding_out,
+                widths[i],
+                widths[i - 1],
+                kernel_size,
+                stride=2,
+                padding=pad,
+                output_padding=padding_out,
             )
         )
         decoder.append(make_activation(activation if i > 1 else output_activation))

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.sparsefuncs import mean_variance_axis
 import torch
-
+from sklearn.utils.sparsefuncs import mean_variance_axis
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -113,7 +112,7 @@ class InMemoryData:
     def __len__(self) -> int:
         return self.X.shape[0]
 
-    def subset(self, indices: np.ndarray) -> "InMemoryData":
+    def subset(self, indices: np.ndarray) -> InMemoryData:
         """Rows ``indices`` as a new, contiguous block."""
         out = InMemoryData.__new__(InMemoryData)
         out.device, out.sparse = self.device, self.sparse
@@ -181,7 +180,11 @@ def column_variances(X, block_size: int = 4096) -> np.ndarray:
     n, total, squares = 0, 0.0, 0.0
     for block in iter_row_blocks(X, block_size):
         block = np.asarray(block, dtype=np.float64)
-        n, total, squares = n + block.shape[0], total + block.sum(axis=0), squares + np.square(block).sum(axis=0)
+        n, total, squares = (
+            n + block.shape[0],
+            total + block.sum(axis=0),
+            squares + np.square(block).sum(axis=0),
+        )
     mean = total / n
     return np.maximum(squares / n - np.square(mean), 0.0)
 

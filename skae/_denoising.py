@@ -11,55 +11,55 @@ from ._noise import NOISE_KINDS, InputNoise
 class DenoisingAutoEncoder(BaseAutoEncoder):
     """Autoencoder trained to undo input corruption (Vincent et al. 2008).
 
-    During training each batch is corrupted by ``noise`` before encoding and
-    the loss compares the reconstruction with the *clean* batch:
+        During training each batch is corrupted by ``noise`` before encoding and
+        the loss compares the reconstruction with the *clean* batch:
 
-    .. math:: \\min_{\\theta,\\phi}\\ \\mathbb{E}_{\\tilde{x}\\sim q(\\tilde{x}\\mid x)}
-              \\ \\ell\\big(x,\\ g_\\phi(f_\\theta(\\tilde{x}))\\big)
+        .. math:: \\min_{\\theta,\\phi}\\ \\mathbb{E}_{\\tilde{x}\\sim q(\\tilde{x}\\mid x)}
+                  \\ \\ell\\big(x,\\ g_\\phi(f_\\theta(\\tilde{x}))\\big)
 
-    At inference (``transform``, ``inverse_transform``, ``score``) there is
-    no corruption, so ``inverse_transform(transform(X_noisy))`` denoises. With
-    ``noise_level_end`` the noise level moves linearly from ``noise_level``
-    to ``noise_level_end`` over ``max_epochs`` (scheduled denoising, Geras &
-    Sutton 2014).
+        At inference (``transform``, ``inverse_transform``, ``score``) there is
+        no corruption, so ``inverse_transform(transform(X_noisy))`` denoises. With
+        ``noise_level_end`` the noise level moves linearly from ``noise_level``
+        to ``noise_level_end`` over ``max_epochs`` (scheduled denoising, Geras &
+        Sutton 2014).
 
-    Parameters
-    ----------
-    n_components : int, default=2
-        Size of the code.
+        Parameters
+        ----------
+        n_components : int, default=2
+            Size of the code.
 
-    noise : {"gaussian", "masking", "salt_pepper"}, default="gaussian"
-        Corruption: additive Gaussian noise of standard deviation
-        ``noise_level``; zeroing a fraction ``noise_level`` of the inputs; or
-        setting a fraction ``noise_level`` of them to 0 or 1.
+        noise : {"gaussian", "masking", "salt_pepper"}, default="gaussian"
+            Corruption: additive Gaussian noise of standard deviation
+            ``noise_level``; zeroing a fraction ``noise_level`` of the inputs; or
+            setting a fraction ``noise_level`` of them to 0 or 1.
 
-    noise_level : float, default=0.2
-        Noise standard deviation or corrupted fraction (at the start of training).
+        noise_level : float, default=0.2
+            Noise standard deviation or corrupted fraction (at the start of training).
 
-    noise_level_end : float or None, default=None
-        Noise level reached at the last epoch; ``None`` keeps it constant.
+        noise_level_end : float or None, default=None
+            Noise level reached at the last epoch; ``None`` keeps it constant.
 
-{training_parameters}
+    {training_parameters}
 
-    Attributes
-    ----------
-{fitted_attributes}
+        Attributes
+        ----------
+    {fitted_attributes}
 
-    See Also
-    --------
-    AutoEncoder : The same without corruption.
+        See Also
+        --------
+        AutoEncoder : The same without corruption.
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.datasets import load_digits
-    >>> from skae import DenoisingAutoEncoder
-    >>> X = load_digits().data / 16.0
-    >>> dae = DenoisingAutoEncoder(n_components=8, noise_level=0.3, max_epochs=20,
-    ...                            random_state=0).fit(X)
-    >>> noisy = X + np.random.RandomState(0).normal(scale=0.3, size=X.shape)
-    >>> dae.inverse_transform(dae.transform(noisy)).shape
-    (1797, 64)
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_digits
+        >>> from skae import DenoisingAutoEncoder
+        >>> X = load_digits().data / 16.0
+        >>> dae = DenoisingAutoEncoder(n_components=8, noise_level=0.3, max_epochs=20,
+        ...                            random_state=0).fit(X)
+        >>> noisy = X + np.random.RandomState(0).normal(scale=0.3, size=X.shape)
+        >>> dae.inverse_transform(dae.transform(noisy)).shape
+        (1797, 64)
     """
 
     _regularised_code = True  # a wide code is kept informative (see BaseAutoEncoder)

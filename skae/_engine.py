@@ -16,8 +16,8 @@ import sys
 
 import torch
 from skorch import NeuralNet
-from skorch.history import History
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
+from skorch.history import History
 from skorch.utils import TeeGenerator
 from tqdm import tqdm
 

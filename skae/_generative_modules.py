@@ -31,7 +31,7 @@ class PriorModule(AutoEncoderModule):
         self.prior = prior
         self.generator: torch.Generator | None = None
 
-    def set_generator(self, generator: torch.Generator) -> "PriorModule":
+    def set_generator(self, generator: torch.Generator) -> PriorModule:
         self.generator = generator
         return self
 
@@ -128,4 +128,3 @@ class AdversarialModule(PriorModule):
         if self.training:
             result["prior"] = self.sample_prior(x.shape[0], self.generator)
         return result
-

@@ -20,8 +20,8 @@ from copy import deepcopy
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import effective_n_jobs
 import scipy.sparse as sp
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -177,9 +177,7 @@ def unpack_bits(words, n_bits: int) -> np.ndarray:
             f"{words.dtype} of shape {words.shape}."
         )
     if not 0 <= n_bits <= _WORD * words.shape[1]:
-        raise ValueError(
-            f"n_bits={n_bits} does not fit in {words.shape[1]} words of 64 bits."
-        )
+        raise ValueError(f"n_bits={n_bits} does not fit in {words.shape[1]} words of 64 bits.")
     as_bytes = np.ascontiguousarray(words.astype("<u8", copy=False)).view(np.uint8)
     return np.unpackbits(as_bytes, axis=1, count=n_bits, bitorder="little")
 
@@ -436,8 +434,13 @@ class HammingIndex(BaseEstimator):
 
     # Saved by skae.save (see skae._state).
     _attribute_kinds_ = {
-        "n_features_in_": "count?", "feature_names_in_": "names?", "hasher_": "part?",
-        "codes_": "array:u", "n_bits_": "count", "n_samples_fit_": "count", "backend_": "str",
+        "n_features_in_": "count?",
+        "feature_names_in_": "names?",
+        "hasher_": "part?",
+        "codes_": "array:u",
+        "n_bits_": "count",
+        "n_samples_fit_": "count",
+        "backend_": "str",
     }
 
     def __init__(
@@ -514,10 +517,14 @@ class HammingIndex(BaseEstimator):
         """Refuse stored codes that do not fit the index (see skae._state)."""
         words = -(-self.n_bits_ // _WORD)
         if self.codes_.shape != (self.n_samples_fit_, words) or self.codes_.dtype != np.uint64:
-            raise ValueError(f"codes_ has shape {self.codes_.shape}, not ({self.n_samples_fit_}, {words}).")
+            raise ValueError(
+                f"codes_ has shape {self.codes_.shape}, not ({self.n_samples_fit_}, {words})."
+            )
         # The backend is this machine's choice, as in fit.
         self.backend_ = self._resolve_backend()
-        if hasattr(self, "n_features_in_"):  # every part fits: a row of zeros is hashed and looked up
+        if hasattr(
+            self, "n_features_in_"
+        ):  # every part fits: a row of zeros is hashed and looked up
             self.kneighbors(np.zeros((1, self.n_features_in_)), n_neighbors=1)
 
     def __getstate__(self):
@@ -680,8 +687,8 @@ class HammingIndex(BaseEstimator):
         r = min(int(r), self.n_bits_)
         if self.backend_ == "faiss":
             lims, dist, ind = self._index().range_search(self._bytes(queries), r + 1)
-            rows_i = [ind[lims[q]:lims[q + 1]] for q in range(n_queries)]
-            rows_d = [dist[lims[q]:lims[q + 1]] for q in range(n_queries)]
+            rows_i = [ind[lims[q] : lims[q + 1]] for q in range(n_queries)]
+            rows_d = [dist[lims[q] : lims[q + 1]] for q in range(n_queries)]
         else:
             codes = np.ascontiguousarray(self.codes_.T)
             queries_t = np.ascontiguousarray(queries.T)

@@ -45,7 +45,7 @@ class BinaryCode(nn.Module):
         self.noise = noise
         self.generator: torch.Generator | None = None
 
-    def set_generator(self, generator: torch.Generator) -> "BinaryCode":
+    def set_generator(self, generator: torch.Generator) -> BinaryCode:
         """Draw the noise from ``generator`` (a local one) rather than torch's global one."""
         self.generator = generator
         return self
@@ -61,79 +61,83 @@ class BinaryCode(nn.Module):
 
 def _without_n_components(defaults: dict) -> dict:
     """``defaults`` with ``n_bits`` first and no ``n_components``."""
-    return {"n_bits": defaults["n_bits"], **{k: v for k, v in defaults.items() if k != "n_components"}}
+    return {
+        "n_bits": defaults["n_bits"],
+        **{k: v for k, v in defaults.items() if k != "n_components"},
+    }
 
 
 class HashingAutoEncoder(BaseAutoEncoder):
     """Autoencoder with a binary code, for semantic hashing (Salakhutdinov & Hinton 2009).
 
-    The code layer is a sigmoid whose input gets Gaussian noise of standard
-    deviation ``code_noise`` during training, so the encoder learns to
-    saturate it; the trained network then maps each row to ``n_bits`` bits,
+        The code layer is a sigmoid whose input gets Gaussian noise of standard
+        deviation ``code_noise`` during training, so the encoder learns to
+        saturate it; the trained network then maps each row to ``n_bits`` bits,
 
-    .. math:: b(x) = [\\,a(x) > 0\\,] \\in \\{0, 1\\}^{n_\\text{bits}}, \\qquad
-              \\min_{\\theta,\\phi}\\ \\frac{1}{n}\\sum_i
-              \\mathbb{E}_{\\epsilon\\sim\\mathcal{N}(0,\\,\\sigma^2 I)}\\,
-              \\ell\\big(x_i,\\ g_\\phi(\\operatorname{sigmoid}(a_\\theta(x_i) + \\epsilon))\\big)
+        .. math:: b(x) = [\\,a(x) > 0\\,] \\in \\{0, 1\\}^{n_\\text{bits}}, \\qquad
+                  \\min_{\\theta,\\phi}\\ \\frac{1}{n}\\sum_i
+                  \\mathbb{E}_{\\epsilon\\sim\\mathcal{N}(0,\\,\\sigma^2 I)}\\,
+                  \\ell\\big(x_i,\\
+                  g_\\phi(\\operatorname{sigmoid}(a_\\theta(x_i) + \\epsilon))\\big)
 
-    with :math:`a_\\theta` the encoder's pre-activation, :math:`g_\\phi` the
-    decoder and :math:`\\sigma` = ``code_noise``. Similar rows get codes a
-    few bits apart, so :class:`HammingIndex` retrieves neighbours by Hamming
-    distance over packed codes.
+        with :math:`a_\\theta` the encoder's pre-activation, :math:`g_\\phi` the
+        decoder and :math:`\\sigma` = ``code_noise``. Similar rows get codes a
+        few bits apart, so :class:`HammingIndex` retrieves neighbours by Hamming
+        distance over packed codes.
 
-    :meth:`transform` returns the bits as 0.0/1.0 in the dtype of ``X``
-    (float64 for integer input), so the estimator composes in pipelines and
-    :meth:`inverse_transform` decodes bits; :meth:`transform_packed`
-    returns them packed in uint64 words for storage (64 bits per word).
-    The validation loss, used for early stopping, is measured through the
-    binary code itself; unlike the other autoencoders, a tenth of the rows
-    is held out for it by default. Sparse input (e.g. from
-    ``TfidfVectorizer``) is densified one batch at a time.
+        :meth:`transform` returns the bits as 0.0/1.0 in the dtype of ``X``
+        (float64 for integer input), so the estimator composes in pipelines and
+        :meth:`inverse_transform` decodes bits; :meth:`transform_packed`
+        returns them packed in uint64 words for storage (64 bits per word).
+        The validation loss, used for early stopping, is measured through the
+        binary code itself; unlike the other autoencoders, a tenth of the rows
+        is held out for it by default. Sparse input (e.g. from
+        ``TfidfVectorizer``) is densified one batch at a time.
 
-    Parameters
-    ----------
-    n_bits : int, default=32
-        Number of bits of the code: the width of the code layer. It plays
-        the part of ``n_components`` in the other estimators, and the
-        attribute ``n_components`` is an alias of it (not a separate
-        parameter).
+        Parameters
+        ----------
+        n_bits : int, default=32
+            Number of bits of the code: the width of the code layer. It plays
+            the part of ``n_components`` in the other estimators, and the
+            attribute ``n_components`` is an alias of it (not a separate
+            parameter).
 
-    code_noise : float, default=1.0
-        Standard deviation of the Gaussian noise added before the code's
-        sigmoid in training. Larger values force more saturated codes but
-        need more epochs (or a larger ``lr``) to get information through;
-        ``0`` trains a plain sigmoid code that is thresholded afterwards.
-        In a one-seed sweep on 20,000 MNIST images at 32 bits, 1.0 gave the
-        best precision@100 of 0, 0.5, 1, 2, 4 and 8.
+        code_noise : float, default=1.0
+            Standard deviation of the Gaussian noise added before the code's
+            sigmoid in training. Larger values force more saturated codes but
+            need more epochs (or a larger ``lr``) to get information through;
+            ``0`` trains a plain sigmoid code that is thresholded afterwards.
+            In a one-seed sweep on 20,000 MNIST images at 32 bits, 1.0 gave the
+            best precision@100 of 0, 0.5, 1, 2, 4 and 8.
 
-{training_parameters}
+    {training_parameters}
 
-    Attributes
-    ----------
-{fitted_attributes}
+        Attributes
+        ----------
+    {fitted_attributes}
 
-    See Also
-    --------
-    HammingIndex : Exact nearest-neighbour search over the codes.
-    AutoEncoder : The same with a real-valued code.
+        See Also
+        --------
+        HammingIndex : Exact nearest-neighbour search over the codes.
+        AutoEncoder : The same with a real-valued code.
 
-    References
-    ----------
-    R. Salakhutdinov and G. Hinton, "Semantic hashing", International
-    Journal of Approximate Reasoning 50(7), 2009.
+        References
+        ----------
+        R. Salakhutdinov and G. Hinton, "Semantic hashing", International
+        Journal of Approximate Reasoning 50(7), 2009.
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.datasets import load_digits
-    >>> from skae import HashingAutoEncoder
-    >>> X = load_digits().data / 16.0
-    >>> hasher = HashingAutoEncoder(n_bits=16, max_epochs=10, random_state=0).fit(X)
-    >>> bits = hasher.transform(X[:2])
-    >>> bits.shape, np.unique(bits)
-    ((2, 16), array([0., 1.]))
-    >>> hasher.transform_packed(X[:2]).dtype, hasher.transform_packed(X[:2]).shape
-    (dtype('uint64'), (2, 1))
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_digits
+        >>> from skae import HashingAutoEncoder
+        >>> X = load_digits().data / 16.0
+        >>> hasher = HashingAutoEncoder(n_bits=16, max_epochs=10, random_state=0).fit(X)
+        >>> bits = hasher.transform(X[:2])
+        >>> bits.shape, np.unique(bits)
+        ((2, 16), array([0., 1.]))
+        >>> hasher.transform_packed(X[:2]).dtype, hasher.transform_packed(X[:2]).shape
+        (dtype('uint64'), (2, 1))
     """
 
     # Rows are held out by default: their loss, measured through the bits, picks

@@ -82,8 +82,8 @@ class EncoderWithHead(nn.Module):
     (torch.Size([5, 3]), torch.Size([5, 6]))
     >>> net.predict(torch.zeros(5, 6)).shape
     torch.Size([5, 3])
-    >>> wide = EncoderWithHead(mlp_autoencoder(6, 2, (4,), "relu", "identity"), mlp([6 + 2, 3], "relu"),
-    ...                        n_passthrough=6)
+    >>> autoencoder = mlp_autoencoder(6, 2, (4,), "relu", "identity")
+    >>> wide = EncoderWithHead(autoencoder, mlp([6 + 2, 3], "relu"), n_passthrough=6)
     >>> wide.predict(torch.zeros(5, 6)).shape
     torch.Size([5, 3])
     """
@@ -105,14 +105,14 @@ class EncoderWithHead(nn.Module):
         self.register_buffer("code_scale", torch.ones(n_components))
         self.freeze(freeze_autoencoder)
 
-    def freeze(self, frozen: bool = True) -> "EncoderWithHead":
+    def freeze(self, frozen: bool = True) -> EncoderWithHead:
         """Stop (or restart) training the autoencoder; the head always trains."""
         self.freeze_autoencoder = frozen
         self.autoencoder.requires_grad_(not frozen)
         return self.train(self.training)
 
     @torch.no_grad()
-    def set_code_statistics(self, mean, std, weight: float = 1.0) -> "EncoderWithHead":
+    def set_code_statistics(self, mean, std, weight: float = 1.0) -> EncoderWithHead:
         """Make the head see ``(code - mean) / std * weight``.
 
         ``std`` entries at or below 1e-6 (constant code units) count as 1.
@@ -123,7 +123,7 @@ class EncoderWithHead(nn.Module):
         self.code_scale.copy_(torch.where(std > 1e-6, std, torch.ones_like(std)) / weight)
         return self
 
-    def train(self, mode: bool = True) -> "EncoderWithHead":
+    def train(self, mode: bool = True) -> EncoderWithHead:
         super().train(mode)
         if self.freeze_autoencoder:
             self.autoencoder.eval()
@@ -192,6 +192,8 @@ class SupervisedObjective(nn.Module):
             term = self.reconstruction(output, output["input"], module.autoencoder)
             loss = loss + self.reconstruction_weight * term
         if self.l2 > 0:
-            squares = sum(m.weight.pow(2).sum() for m in module.head.modules() if isinstance(m, nn.Linear))
+            squares = sum(
+                m.weight.pow(2).sum() for m in module.head.modules() if isinstance(m, nn.Linear)
+            )
             loss = loss + 0.5 * self.l2 * squares
         return loss

@@ -46,8 +46,18 @@ _MAX_WEIGHTS_BYTES = 16 * 2**30
 _HEADER_BYTES, _HEADER_BYTES_PER_TENSOR = 1024, 256
 _COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 _DTYPES = {
-    "float16", "float32", "float64", "int8", "int16", "int32", "int64",
-    "uint8", "uint16", "uint32", "uint64", "bool",
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool",
 }
 # The fields of skae.json that describe the estimator (see skae._state).
 _NODE_FIELDS = ("class", "params", "attributes", "history", "device")
@@ -110,8 +120,11 @@ def save(estimator, path) -> None:
         "tensors": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()},
         "sha256": {WEIGHTS: hashlib.sha256(blob).hexdigest()},
         "versions": {
-            "skae": __version__, "torch": torch.__version__, "scikit-learn": sklearn.__version__,
-            "numpy": np.__version__, "safetensors": safetensors.__version__,
+            "skae": __version__,
+            "torch": torch.__version__,
+            "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__,
+            "safetensors": safetensors.__version__,
         },
     }
     text = json.dumps(config, indent=1, allow_nan=False).encode()
@@ -193,7 +206,11 @@ def _manifest(config: dict) -> dict:
     for name, entry in manifest.items():
         shape = entry.get("shape") if isinstance(entry, dict) else None
         dtype = entry.get("dtype") if isinstance(entry, dict) else None
-        if not isinstance(shape, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape) or len(shape) > 8:
+        if (
+            not isinstance(shape, list)
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
+            or len(shape) > 8
+        ):
             raise ModelFileError(f"The manifest's shape of tensor {name!r} is not a list of sizes.")
         if dtype not in _DTYPES:
             raise ModelFileError(f"The manifest's dtype of tensor {name!r} is not one skae saves.")
@@ -220,7 +237,9 @@ def _open_regular(path):
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ModelFileError(f"{path} is not a regular file; a skae model is a file written by skae.save.")
+            raise ModelFileError(
+                f"{path} is not a regular file; a skae model is a file written by skae.save."
+            )
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
@@ -245,7 +264,9 @@ def _read(path):
         try:
             zf = zipfile.ZipFile(f)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise ModelFileError(f"{path} is not a zip archive written by skae.save: {exc}") from exc
+            raise ModelFileError(
+                f"{path} is not a zip archive written by skae.save: {exc}"
+            ) from exc
         with zf:
             names = sorted(zf.namelist())
             if names != sorted([CONFIG, WEIGHTS]):
@@ -280,7 +301,9 @@ def _weights_from(config: dict, manifest: dict, blob: bytes) -> dict:
         raise ModelFileError(f"{WEIGHTS} does not hold the tensors that {CONFIG} lists.")
     for name, array in weights.items():
         if array.dtype.kind == "f" and not np.isfinite(array).all():
-            raise ModelFileError(f"Tensor {name!r} holds NaN or infinite values; a fitted model has none.")
+            raise ModelFileError(
+                f"Tensor {name!r} holds NaN or infinite values; a fitted model has none."
+            )
     return weights
 
 
@@ -344,7 +367,9 @@ def _load(path, device):
     device = resolve_device(device) if device is not None else None
     node = {k: config[k] for k in _NODE_FIELDS if k in config}
     if "attributes" not in node:
-        raise ModelFileError(f"{path} holds no fitted attributes; skae.save writes fitted estimators only.")
+        raise ModelFileError(
+            f"{path} holds no fitted attributes; skae.save writes fitted estimators only."
+        )
     try:
         return restore(node, weights, device)
     except ModelFileError:

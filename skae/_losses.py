@@ -66,7 +66,7 @@ _LOG_2PI = math.log(2 * math.pi)
 
 
 def bernoulli_nll(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Negative log-likelihood of ``target`` under Bernoulli(sigmoid(logits)), summed per row (nats)."""
+    """Negative log-likelihood of ``target`` under Bernoulli(sigmoid(logits)), per row (nats)."""
     nll = F.binary_cross_entropy_with_logits(logits, target.clamp(0, 1), reduction="none")
     return nll.flatten(1).sum(dim=1)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -121,8 +121,7 @@ def in_dtype(module: nn.Module, fn, dtype: torch.dtype):
     if all(not t.is_floating_point() or t.dtype == dtype for t in state.values()):
         return lambda x: fn(module, x)
     cast = {
-        f"module.{name}": t.to(dtype) if t.is_floating_point() else t
-        for name, t in state.items()
+        f"module.{name}": t.to(dtype) if t.is_floating_point() else t for name, t in state.items()
     }
     bound = _Method(module, fn)
     return lambda x: torch.func.functional_call(bound, cast, (x,))

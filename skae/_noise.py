@@ -35,7 +35,9 @@ class InputNoise(nn.Module):
     (True, True)
     """
 
-    def __init__(self, kind: str = "gaussian", level: float = 0.1, final_level: float | None = None):
+    def __init__(
+        self, kind: str = "gaussian", level: float = 0.1, final_level: float | None = None
+    ):
         super().__init__()
         if kind not in NOISE_KINDS:
             raise ValueError(f"kind={kind!r} is not one of {NOISE_KINDS}.")
@@ -43,7 +45,7 @@ class InputNoise(nn.Module):
         self.level = level
         self.generator: torch.Generator | None = None
 
-    def set_generator(self, generator: torch.Generator) -> "InputNoise":
+    def set_generator(self, generator: torch.Generator) -> InputNoise:
         """Draw the noise from ``generator`` (a local one) rather than torch's global one."""
         self.generator = generator
         return self

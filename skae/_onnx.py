@@ -27,9 +27,13 @@ _NOT_EXPORTABLE = {
         "its head sees the input next to the code; export the pretrained encoder, "
         "clf.estimator_, for the codes"
     ),
-    "HammingIndex": "it is a search index, not a network; export the HashingAutoEncoder that made the codes",
+    "HammingIndex": (
+        "it is a search index, not a network; export the HashingAutoEncoder that made the codes"
+    ),
 }
-_NOT_EXPORTABLE["AutoEncoderRegressor"] = _NOT_EXPORTABLE["AutoEncoderClassifier"].replace("clf.", "reg.")
+_NOT_EXPORTABLE["AutoEncoderRegressor"] = _NOT_EXPORTABLE["AutoEncoderClassifier"].replace(
+    "clf.", "reg."
+)
 
 
 class _Part(nn.Module):
@@ -95,7 +99,9 @@ def to_onnx(estimator, path, part: str = "encoder", opset_version: int | None = 
     name = type(estimator).__name__
     if not is_registered(type(estimator)):  # the registry holds skae's autoencoders
         why = _NOT_EXPORTABLE.get(name, "it is not a skae autoencoder")
-        raise TypeError(f"to_onnx exports skae autoencoders; {name} cannot be exported whole: {why}.")
+        raise TypeError(
+            f"to_onnx exports skae autoencoders; {name} cannot be exported whole: {why}."
+        )
     check_is_fitted(estimator)
     module = copy.deepcopy(estimator.module_).cpu().eval()
     width = estimator.n_components if part == "decoder" else estimator.n_features_in_

@@ -291,8 +291,12 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     # Saved by skae.save (see skae._state).
     _attribute_kinds_ = {
-        "n_features_in_": "count", "feature_names_in_": "names?", "max_samples_": "count",
-        "estimators_": "parts", "estimators_samples_": "arrays:iu", "decision_scores_": "array:f",
+        "n_features_in_": "count",
+        "feature_names_in_": "names?",
+        "max_samples_": "count",
+        "estimators_": "parts",
+        "estimators_samples_": "arrays:iu",
+        "decision_scores_": "array:f",
         "offset_": "float",
     }
 
@@ -358,6 +362,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
                     f"max_samples={self.max_samples} is more than the {n_samples} training "
                     f"rows; each autoencoder is trained on all {n_samples}.",
                     UserWarning,
+                    stacklevel=3,
                 )
             size = min(self.max_samples, n_samples)
         else:
@@ -425,12 +430,15 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         """Refuse restored members that this detector could not have fitted (see skae._state)."""
         members = self.estimators_
         if not len(members) == len(self.estimators_samples_) == self.n_estimators:
-            raise ValueError(f"The detector has {len(members)} members, not n_estimators={self.n_estimators}.")
+            raise ValueError(
+                f"The detector has {len(members)} members, not n_estimators={self.n_estimators}."
+            )
         settings = (self.outlier_score, self.code_components, self.trim)
         for member in members:
-            if not isinstance(member, AutoEncoderScorer) or (
-                member.outlier_score, member.code_components, member.trim
-            ) != settings:
+            if (
+                not isinstance(member, AutoEncoderScorer)
+                or (member.outlier_score, member.code_components, member.trim) != settings
+            ):
                 raise ValueError("A member's settings differ from the detector's.")
             if self.outlier_score == "combined" and getattr(member, "code_density_", None) is None:
                 raise ValueError("A member lacks the density of the codes that its score needs.")

@@ -66,8 +66,12 @@ class AutoEncoderScorer:
 
     # Saved by skae.save (see skae._state); the last four only with outlier_score="combined".
     _attribute_kinds_ = {
-        "estimator_": "part", "scaler_": "part?", "residual_scale_": "array:f?",
-        "code_scaler_": "part?", "code_density_": "part?", "code_offset_": "float?",
+        "estimator_": "part",
+        "scaler_": "part?",
+        "residual_scale_": "array:f?",
+        "code_scaler_": "part?",
+        "code_density_": "part?",
+        "code_offset_": "float?",
     }
 
     def __init__(self, estimator, scaler, outlier_score, code_components, trim, random_state):
@@ -90,9 +94,12 @@ class AutoEncoderScorer:
         if self.outlier_score == "combined":
             n_code = self.estimator_._n_features_out
             if self.residual_scale_.shape != (n_features,) or {
-                self.code_scaler_.n_features_in_, self.code_density_.n_features_in_
+                self.code_scaler_.n_features_in_,
+                self.code_density_.n_features_in_,
             } != {n_code}:
-                raise ValueError("The statistics of the score do not fit the autoencoder's features and code.")
+                raise ValueError(
+                    "The statistics of the score do not fit the autoencoder's features and code."
+                )
 
     def fit(self, X):
         """Fit on ``X``; with ``trim``, fit again without its highest-scoring rows.

@@ -15,58 +15,58 @@ _DEFAULT_CODE_ACTIVATION = {"kl": "sigmoid", "l1": "relu"}
 class SparseAutoEncoder(BaseAutoEncoder):
     """Autoencoder whose code is kept sparse by a penalty on its activations.
 
-    With ``sparsity="kl"`` (Ng, 2011) the code units are sigmoids and the
-    batch mean activation :math:`\\hat\\rho_j` of each unit is pulled toward
-    ``sparsity_target`` :math:`\\rho`:
+        With ``sparsity="kl"`` (Ng, 2011) the code units are sigmoids and the
+        batch mean activation :math:`\\hat\\rho_j` of each unit is pulled toward
+        ``sparsity_target`` :math:`\\rho`:
 
-    .. math:: \\ell(x, \\hat x) + \\lambda \\sum_j \\mathrm{KL}(\\rho \\,\\|\\, \\hat\\rho_j)
+        .. math:: \\ell(x, \\hat x) + \\lambda \\sum_j \\mathrm{KL}(\\rho \\,\\|\\, \\hat\\rho_j)
 
-    With ``sparsity="l1"`` the code units are ReLUs and their L1 norm is
-    penalised, :math:`\\ell(x, \\hat x) + \\lambda \\lVert f(x) \\rVert_1`, which
-    drives many of them to exactly zero. Sparse codes can be wider than the
-    input (overcomplete) and still be useful features, since the penalty,
-    not the width, keeps the network from copying its input.
+        With ``sparsity="l1"`` the code units are ReLUs and their L1 norm is
+        penalised, :math:`\\ell(x, \\hat x) + \\lambda \\lVert f(x) \\rVert_1`, which
+        drives many of them to exactly zero. Sparse codes can be wider than the
+        input (overcomplete) and still be useful features, since the penalty,
+        not the width, keeps the network from copying its input.
 
-    Parameters
-    ----------
-    n_components : int, default=2
-        Size of the code.
+        Parameters
+        ----------
+        n_components : int, default=2
+            Size of the code.
 
-    sparsity : {"kl", "l1"}, default="kl"
-        The penalty: KL divergence to a target mean activation, or L1 norm.
+        sparsity : {"kl", "l1"}, default="kl"
+            The penalty: KL divergence to a target mean activation, or L1 norm.
 
-    sparsity_target : float, default=0.05
-        Target mean activation of each code unit (``sparsity="kl"`` only).
+        sparsity_target : float, default=0.05
+            Target mean activation of each code unit (``sparsity="kl"`` only).
 
-    sparsity_weight : float or None, default=None
-        The penalty's weight :math:`\\lambda`; ``None`` means 0.1 for
-        ``"kl"`` and 1e-3 for ``"l1"``.
+        sparsity_weight : float or None, default=None
+            The penalty's weight :math:`\\lambda`; ``None`` means 0.1 for
+            ``"kl"`` and 1e-3 for ``"l1"``.
 
-    code_activation : str, torch.nn.Module subclass or None, default=None
-        Activation of the code; ``None`` means ``"sigmoid"`` for ``"kl"``
-        (which needs codes in (0, 1)) and ``"relu"`` for ``"l1"``.
+        code_activation : str, torch.nn.Module subclass or None, default=None
+            Activation of the code; ``None`` means ``"sigmoid"`` for ``"kl"``
+            (which needs codes in (0, 1)) and ``"relu"`` for ``"l1"``.
 
-{training_parameters}
+    {training_parameters}
 
-    Attributes
-    ----------
-{fitted_attributes}
+        Attributes
+        ----------
+    {fitted_attributes}
 
-    See Also
-    --------
-    skae.penalties.L1Activity : The L1 term, to add to any estimator.
-    skae.penalties.KLSparsity : The KL term, to add to any estimator.
+        See Also
+        --------
+        skae.penalties.L1Activity : The L1 term, to add to any estimator.
+        skae.penalties.KLSparsity : The KL term, to add to any estimator.
 
-    Examples
-    --------
-    >>> from sklearn.datasets import load_digits
-    >>> from skae import SparseAutoEncoder
-    >>> X = load_digits().data / 16.0
-    >>> sae = SparseAutoEncoder(n_components=32, sparsity_target=0.05, max_epochs=20,
-    ...                         random_state=0).fit(X)
-    >>> codes = sae.transform(X)
-    >>> codes.shape, bool(codes.mean() < 0.2)
-    ((1797, 32), True)
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from skae import SparseAutoEncoder
+        >>> X = load_digits().data / 16.0
+        >>> sae = SparseAutoEncoder(n_components=32, sparsity_target=0.05, max_epochs=20,
+        ...                         random_state=0).fit(X)
+        >>> codes = sae.transform(X)
+        >>> codes.shape, bool(codes.mean() < 0.2)
+        ((1797, 32), True)
     """
 
     _regularised_code = True  # a wide code is kept informative (see BaseAutoEncoder)

@@ -1,4 +1,4 @@
-"""The plain state of a fitted skae estimator: the tree ``skae.save`` writes and ``skae.load`` rebuilds.
+"""The plain state of a fitted estimator: the tree ``skae.save`` writes and ``skae.load`` rebuilds.
 
 An estimator becomes a *node*, a JSON object with
 
@@ -44,23 +44,42 @@ from ._supervised import AutoEncoderClassifier, AutoEncoderRegressor
 from .exceptions import ModelFileError
 
 # What a file may hold at its root besides the autoencoders.
-APPLICATIONS = (AutoEncoderOutlierDetector, AutoEncoderClassifier, AutoEncoderRegressor, HammingIndex)
+APPLICATIONS = (
+    AutoEncoderOutlierDetector,
+    AutoEncoderClassifier,
+    AutoEncoderRegressor,
+    HammingIndex,
+)
 
 # The fitted attributes kept of the scikit-learn objects inside skae's estimators: what
 # their transform, score_samples and clone need.
 _SKLEARN_PARTS = {
     StandardScaler: {
-        "n_features_in_": "count", "n_samples_seen_": "float",
-        "mean_": "array:f?", "var_": "array:f?", "scale_": "array:f?",
+        "n_features_in_": "count",
+        "n_samples_seen_": "float",
+        "mean_": "array:f?",
+        "var_": "array:f?",
+        "scale_": "array:f?",
     },
     MinMaxScaler: {
-        "n_features_in_": "count", "n_samples_seen_": "count", "min_": "array:f",
-        "scale_": "array:f", "data_min_": "array:f", "data_max_": "array:f", "data_range_": "array:f",
+        "n_features_in_": "count",
+        "n_samples_seen_": "count",
+        "min_": "array:f",
+        "scale_": "array:f",
+        "data_min_": "array:f",
+        "data_max_": "array:f",
+        "data_range_": "array:f",
     },
     GaussianMixture: {
-        "n_features_in_": "count", "weights_": "array:f", "means_": "array:f",
-        "covariances_": "array:f", "precisions_cholesky_": "array:f", "precisions_": "array:f",
-        "converged_": "bool", "n_iter_": "count", "lower_bound_": "float",
+        "n_features_in_": "count",
+        "weights_": "array:f",
+        "means_": "array:f",
+        "covariances_": "array:f",
+        "precisions_cholesky_": "array:f",
+        "precisions_": "array:f",
+        "converged_": "bool",
+        "n_iter_": "count",
+        "lower_bound_": "float",
     },
     FrozenEstimator: {},
 }
@@ -137,7 +156,9 @@ def encode(value, where: str):
 def decode(value, depth: int = 0):
     """The inverse of :func:`encode`, refusing anything ``encode`` never writes."""
     if depth > _MAX_DEPTH:
-        raise ModelFileError(f"A value is nested deeper than skae.save writes ({_MAX_DEPTH} levels).")
+        raise ModelFileError(
+            f"A value is nested deeper than skae.save writes ({_MAX_DEPTH} levels)."
+        )
     if isinstance(value, list):
         return [decode(v, depth + 1) for v in value]
     if isinstance(value, dict):
@@ -213,7 +234,9 @@ def _describe(obj, path: str, arrays: dict, depth: int) -> dict:
     for name in _param_names(cls):
         value = getattr(obj, name)
         if hasattr(value, "get_params") or isinstance(value, AutoEncoderScorer):
-            node["params"][name] = {"estimator": _describe(value, f"{path}{name}/", arrays, depth + 1)}
+            node["params"][name] = {
+                "estimator": _describe(value, f"{path}{name}/", arrays, depth + 1)
+            }
         else:
             node["params"][name] = encode(value, name)
     if not _is_fitted(obj):
@@ -221,7 +244,9 @@ def _describe(obj, path: str, arrays: dict, depth: int) -> dict:
     node["attributes"] = {}
     for name, kind in attribute_kinds(cls).items():
         if hasattr(obj, name):
-            node["attributes"][name] = _describe_attribute(getattr(obj, name), kind, f"{path}{name}", arrays, depth)
+            node["attributes"][name] = _describe_attribute(
+                getattr(obj, name), kind, f"{path}{name}", arrays, depth
+            )
     if hasattr(cls, "_net_state"):
         state = obj._net_state()
         node["history"], node["device"] = state["history"], state["device"]
@@ -238,7 +263,9 @@ def _describe_attribute(value, kind: str, where: str, arrays: dict, depth: int):
     if base == "part":
         return {"part": _describe(value, f"{where}/", arrays, depth + 1)}
     if base == "parts":
-        return {"parts": [_describe(v, f"{where}.{i}/", arrays, depth + 1) for i, v in enumerate(value)]}
+        return {
+            "parts": [_describe(v, f"{where}.{i}/", arrays, depth + 1) for i, v in enumerate(value)]
+        }
     if base.startswith("arrays"):
         keys = [f"{key}.{i}" for i in range(len(value))]
         arrays.update({k: np.ascontiguousarray(v) for k, v in zip(keys, value, strict=True)})
@@ -267,7 +294,9 @@ class _Tensors:
         self.sizes_at: dict = {}  # path -> (tensors at or under it, their largest dimension)
         for key, array in arrays.items():
             if key.count("/") > _MAX_NODE_DEPTH + 1:
-                raise ModelFileError(f"The tensor name {key[:80]!r} nests deeper than skae.save writes.")
+                raise ModelFileError(
+                    f"The tensor name {key[:80]!r} nests deeper than skae.save writes."
+                )
             path, _, name = key.rpartition("/")
             if "@" not in name:
                 self.nets_at.setdefault(path + "/" if path else "", {})[name] = array
@@ -286,7 +315,9 @@ class _Tensors:
         self.unused.discard(key)
         array = self.arrays[key]
         if kinds and array.dtype.kind not in kinds:
-            raise ModelFileError(f"The array {key!r} has dtype {array.dtype}, not one skae saves there.")
+            raise ModelFileError(
+                f"The array {key!r} has dtype {array.dtype}, not one skae saves there."
+            )
         return array
 
     def take_net(self, path: str) -> dict:
@@ -308,28 +339,45 @@ def restore(node: dict, arrays: dict, device=None):
         raise ModelFileError(f"Unknown estimator class {node.get('class')!r}; skae loads {names}.")
     estimator = _restore(node, "", tensors, 0)
     if tensors.unused:
-        raise ModelFileError(f"The file holds tensors that no part uses: {sorted(tensors.unused)[:5]}.")
+        raise ModelFileError(
+            f"The file holds tensors that no part uses: {sorted(tensors.unused)[:5]}."
+        )
     return estimator
 
 
 def _field(node: dict, key: str, kind):
     value = node.get(key)
     if not isinstance(value, kind):
-        raise ModelFileError(f"The field {key!r} of a {node.get('class')} is missing or of the wrong type.")
+        raise ModelFileError(
+            f"The field {key!r} of a {node.get('class')} is missing or of the wrong type."
+        )
     return value
 
 
 def _restore(node, path: str, tensors: _Tensors, depth: int):
     tensors.nodes += 1
     if depth > _MAX_NODE_DEPTH or tensors.nodes > _MAX_NODES:
-        raise ModelFileError(f"The file nests more parts than skae.save writes ({_MAX_NODES} at most).")
-    if not isinstance(node, dict) or not set(node) <= {"class", "params", "attributes", "history", "device"}:
-        raise ModelFileError(f"The part at {path or 'the root'} is not a description skae.save writes.")
+        raise ModelFileError(
+            f"The file nests more parts than skae.save writes ({_MAX_NODES} at most)."
+        )
+    if not isinstance(node, dict) or not set(node) <= {
+        "class",
+        "params",
+        "attributes",
+        "history",
+        "device",
+    }:
+        raise ModelFileError(
+            f"The part at {path or 'the root'} is not a description skae.save writes."
+        )
     name = _field(node, "class", str)
     cls = classes().get(name)
     if cls is None:
         raise ModelFileError(f"Unknown class {name!r} in the file; skae loads {sorted(classes())}.")
-    params = {k: _restore_param(v, f"{path}{k}/", tensors, depth) for k, v in _field(node, "params", dict).items()}
+    params = {
+        k: _restore_param(v, f"{path}{k}/", tensors, depth)
+        for k, v in _field(node, "params", dict).items()
+    }
     names = set(_param_names(cls))
     # scikit-learn's own parts may come from a version with fewer parameters.
     missing = names - set(params) if cls.__module__.startswith("skae.") else set()
@@ -343,11 +391,15 @@ def _restore(node, path: str, tensors: _Tensors, depth: int):
             getattr(obj, check)()
     fitted = "attributes" in node
     if fitted:
-        vars(obj).update(_restore_attributes(cls, _field(node, "attributes", dict), path, tensors, depth))
+        vars(obj).update(
+            _restore_attributes(cls, _field(node, "attributes", dict), path, tensors, depth)
+        )
     if hasattr(cls, "_restore_net") and fitted:
         tensors.nets += 1
         if tensors.nets > MAX_NETS:
-            raise ModelFileError(f"The file holds more than {MAX_NETS} networks, more than skae.save writes.")
+            raise ModelFileError(
+                f"The file holds more than {MAX_NETS} networks, more than skae.save writes."
+            )
         history = _field(node, "history", list)
         if not all(isinstance(row, dict) for row in history):
             raise ModelFileError("The training history must be a list of objects.")
@@ -384,10 +436,14 @@ def _restore_attributes(cls, attributes: dict, path: str, tensors: _Tensors, dep
     n_features = out.get("n_features_in_")
     names = out.get("feature_names_in_")
     if names is not None and n_features is not None and len(names) != n_features:
-        raise ModelFileError(f"feature_names_in_ has {len(names)} names but n_features_in_ is {n_features}.")
+        raise ModelFileError(
+            f"feature_names_in_ has {len(names)} names but n_features_in_ is {n_features}."
+        )
     shape = out.get("image_shape_")
     if shape is not None and math.prod(shape) != n_features:
-        raise ModelFileError(f"image_shape_ {list(shape)} does not hold n_features_in_={n_features} values.")
+        raise ModelFileError(
+            f"image_shape_ {list(shape)} does not hold n_features_in_={n_features} values."
+        )
     return out
 
 
@@ -404,16 +460,25 @@ def _restore_attribute(value, kind: str, where: str, tensors: _Tensors, depth: i
         if not isinstance(parts, list) or len(parts) > MAX_NETS:
             raise ModelFileError(f"{where} is not a list of at most {MAX_NETS} parts.")
         if not all(isinstance(part, dict) and "attributes" in part for part in parts):
-            raise ModelFileError(f"{where} holds a part that is not fitted; save writes fitted parts only.")
+            raise ModelFileError(
+                f"{where} holds a part that is not fitted; save writes fitted parts only."
+            )
         paths = [f"{where}/"] if base == "part" else [f"{where}.{i}/" for i in range(len(parts))]
-        restored = [_restore(part, p, tensors, depth + 1) for part, p in zip(parts, paths, strict=True)]
+        restored = [
+            _restore(part, p, tensors, depth + 1) for part, p in zip(parts, paths, strict=True)
+        ]
         return restored[0] if base == "part" else restored
     if base.startswith("arrays"):
         keys = value["arrays"]
         if keys != [f"{key}.{i}" for i in range(len(keys))]:
             raise ModelFileError(f"{where} names arrays that are not its own.")
         return [tensors.take(k, base.partition(":")[2]) for k in keys]
-    if base.startswith("array") or base == "labels" and isinstance(value, dict) and "array" in value:
+    if (
+        base.startswith("array")
+        or base == "labels"
+        and isinstance(value, dict)
+        and "array" in value
+    ):
         if set(value) != {"array"} or value["array"] != key:
             raise ModelFileError(f"{where} names an array that is not its own.")
         return tensors.take(key, base.partition(":")[2] or "biuf")
@@ -430,12 +495,21 @@ def _check_consistent(obj) -> None:
     if isinstance(obj, (StandardScaler, MinMaxScaler)):
         arrays = [v for k, v in vars(obj).items() if k.endswith("_") and isinstance(v, np.ndarray)]
         if any(a.shape != (obj.n_features_in_,) for a in arrays):
-            raise ModelFileError(f"A {type(obj).__name__}'s statistics do not have one value per feature.")
+            raise ModelFileError(
+                f"A {type(obj).__name__}'s statistics do not have one value per feature."
+            )
     elif isinstance(obj, GaussianMixture):
         k, d = len(obj.weights_), obj.n_features_in_
-        expected = {"weights_": (k,), "means_": (k, d), "covariances_": (k, d, d),
-                    "precisions_cholesky_": (k, d, d), "precisions_": (k, d, d)}
-        if obj.covariance_type != "full" or any(getattr(obj, a).shape != s for a, s in expected.items()):
+        expected = {
+            "weights_": (k,),
+            "means_": (k, d),
+            "covariances_": (k, d, d),
+            "precisions_cholesky_": (k, d, d),
+            "precisions_": (k, d, d),
+        }
+        if obj.covariance_type != "full" or any(
+            getattr(obj, a).shape != s for a, s in expected.items()
+        ):
             raise ModelFileError("A Gaussian mixture's arrays do not fit its full covariances.")
     elif hasattr(type(obj), "_check_restored"):
         obj._check_restored()

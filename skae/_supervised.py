@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _engine
 from ._autoencoder import AutoEncoder
 from ._base import (
     LAYER_SIZES,
@@ -34,7 +35,6 @@ from ._base import (
     reads_fitted,
 )
 from ._data import check_float32_range, column_variances
-from . import _engine
 from ._heads import EncoderWithHead, SupervisedObjective
 from ._modules import ACTIVATIONS, mlp
 from ._random import seed_from_random_state
@@ -95,12 +95,16 @@ class _EncoderWithHeadNetwork(BaseAutoEncoder):
         module.freeze(True)
         monitor = "valid_loss" if valid is not None else "train_loss"
         objective = SupervisedObjective(self.supervised_loss, l2=self._l2)
-        _engine.train(self._make_net(module, device, (seed + 3) % 2**63, monitor, objective), train, valid)
+        _engine.train(
+            self._make_net(module, device, (seed + 3) % 2**63, monitor, objective), train, valid
+        )
         module.freeze(False)
 
     def _build_objective(self) -> torch.nn.Module:
         reconstruction = None if self.freeze_encoder else self.autoencoder._build_objective()
-        return SupervisedObjective(self.supervised_loss, reconstruction, self.reconstruction_weight, self._l2)
+        return SupervisedObjective(
+            self.supervised_loss, reconstruction, self.reconstruction_weight, self._l2
+        )
 
     def _shape_params(self) -> dict:
         # The layers are the autoencoder's and the head's; the base's own
@@ -108,7 +112,7 @@ class _EncoderWithHeadNetwork(BaseAutoEncoder):
         return {**self.autoencoder._shape_params(), "head_layer_sizes": self.head_layer_sizes}
 
     def fit_head(self, X, targets, code_statistics: tuple) -> None:
-        """Train on the labelled rows ``X``, the head seeing codes standardised by ``code_statistics``.
+        """Train on the labelled rows ``X``, the head seeing codes scaled by ``code_statistics``.
 
         ``code_statistics`` is ``(mean, std, weight)`` (see
         :meth:`EncoderWithHead.set_code_statistics`), computed by the
@@ -512,59 +516,59 @@ class _AutoEncoderHead(BaseEstimator):
 class AutoEncoderClassifier(ClassifierMixin, _AutoEncoderHead):
     """Classifier on a pretrained autoencoder's encoder (semi-supervised).
 
-    Training has two stages. First the autoencoder ``estimator`` is trained
-    to reconstruct *every* row of ``X``, labelled or not. Then a head (a
-    small MLP, or a linear layer) is put on its code and, with
-    ``passthrough``, on the input's features too, and trained on the
-    labelled rows to minimise the L2-penalised cross-entropy; by default the
-    encoder stays frozen (``freeze_encoder=False`` fine-tunes it with the
-    head). With few labels and many unlabelled rows the pretrained code
-    carries what the labels alone cannot teach (see
-    ``benchmarks/bench_semi_supervised.py`` and ``docs/semi_supervised.md``
-    for measurements on MNIST and Fashion-MNIST with 3 to 10 labels per
-    class).
+        Training has two stages. First the autoencoder ``estimator`` is trained
+        to reconstruct *every* row of ``X``, labelled or not. Then a head (a
+        small MLP, or a linear layer) is put on its code and, with
+        ``passthrough``, on the input's features too, and trained on the
+        labelled rows to minimise the L2-penalised cross-entropy; by default the
+        encoder stays frozen (``freeze_encoder=False`` fine-tunes it with the
+        head). With few labels and many unlabelled rows the pretrained code
+        carries what the labels alone cannot teach (see
+        ``benchmarks/bench_semi_supervised.py`` and ``docs/semi_supervised.md``
+        for measurements on MNIST and Fashion-MNIST with 3 to 10 labels per
+        class).
 
-    Unlabelled rows are marked with the label ``-1``, as in
-    :class:`sklearn.semi_supervised.SelfTrainingClassifier`; they are used
-    for pretraining only and never become a class. (A string array ``y``
-    therefore has no unlabelled rows; use an object array to mix string
-    labels with ``-1``.)
+        Unlabelled rows are marked with the label ``-1``, as in
+        :class:`sklearn.semi_supervised.SelfTrainingClassifier`; they are used
+        for pretraining only and never become a class. (A string array ``y``
+        therefore has no unlabelled rows; use an object array to mix string
+        labels with ``-1``.)
 
-    Parameters
-    ----------
-{parameters}
+        Parameters
+        ----------
+    {parameters}
 
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-        The labels seen in ``y``, without the unlabelled marker ``-1``.
+        Attributes
+        ----------
+        classes_ : ndarray of shape (n_classes,)
+            The labels seen in ``y``, without the unlabelled marker ``-1``.
 
-{attributes}
+    {attributes}
 
-    See Also
-    --------
-    AutoEncoderRegressor : The same with a regression head.
-    sklearn.semi_supervised.SelfTrainingClassifier : Semi-supervised by pseudo-labels.
+        See Also
+        --------
+        AutoEncoderRegressor : The same with a regression head.
+        sklearn.semi_supervised.SelfTrainingClassifier : Semi-supervised by pseudo-labels.
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.datasets import load_digits
-    >>> from skae import AutoEncoder, AutoEncoderClassifier
-    >>> X, y = load_digits(return_X_y=True)
-    >>> X = X / 16.0
-    >>> y_partial = np.full_like(y, -1)
-    >>> y_partial[:200] = y[:200]            # 200 labelled rows, the rest unlabelled
-    >>> clf = AutoEncoderClassifier(
-    ...     AutoEncoder(n_components=16, hidden_layer_sizes=(64,), max_epochs=10),
-    ...     max_epochs=30, random_state=0,
-    ... ).fit(X, y_partial)
-    >>> clf.classes_
-    array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
-    >>> clf.predict_proba(X[200:203]).shape
-    (3, 10)
-    >>> bool(clf.score(X[200:], y[200:]) > 0.7)
-    True
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_digits
+        >>> from skae import AutoEncoder, AutoEncoderClassifier
+        >>> X, y = load_digits(return_X_y=True)
+        >>> X = X / 16.0
+        >>> y_partial = np.full_like(y, -1)
+        >>> y_partial[:200] = y[:200]            # 200 labelled rows, the rest unlabelled
+        >>> clf = AutoEncoderClassifier(
+        ...     AutoEncoder(n_components=16, hidden_layer_sizes=(64,), max_epochs=10),
+        ...     max_epochs=30, random_state=0,
+        ... ).fit(X, y_partial)
+        >>> clf.classes_
+        array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+        >>> clf.predict_proba(X[200:203]).shape
+        (3, 10)
+        >>> bool(clf.score(X[200:], y[200:]) > 0.7)
+        True
     """
 
     _supervised_loss = "cross_entropy"
@@ -642,61 +646,66 @@ class AutoEncoderClassifier(ClassifierMixin, _AutoEncoderHead):
 class AutoEncoderRegressor(RegressorMixin, _AutoEncoderHead):
     """Regressor on a pretrained autoencoder's encoder (semi-supervised).
 
-    As :class:`AutoEncoderClassifier`, with a regression head trained on
-    the squared error. The autoencoder is trained on every row of ``X``;
-    encoder and head are then trained on the rows whose target is known.
-    Unlabelled rows are marked with ``NaN`` targets (``-1`` is a valid
-    value for a regressor): a row whose targets are all ``NaN`` is
-    unlabelled. Targets are standardised for training (each output to zero
-    mean and unit variance over the labelled rows) and predictions are
-    mapped back, so the head trains on the same scale whatever the units.
-    ``y`` may have several columns (multi-output regression).
+        As :class:`AutoEncoderClassifier`, with a regression head trained on
+        the squared error. The autoencoder is trained on every row of ``X``;
+        encoder and head are then trained on the rows whose target is known.
+        Unlabelled rows are marked with ``NaN`` targets (``-1`` is a valid
+        value for a regressor): a row whose targets are all ``NaN`` is
+        unlabelled. Targets are standardised for training (each output to zero
+        mean and unit variance over the labelled rows) and predictions are
+        mapped back, so the head trains on the same scale whatever the units.
+        ``y`` may have several columns (multi-output regression).
 
-    Parameters
-    ----------
-{parameters}
+        Parameters
+        ----------
+    {parameters}
 
-    Attributes
-    ----------
-    n_outputs_ : int
-        Number of targets (columns of ``y``).
+        Attributes
+        ----------
+        n_outputs_ : int
+            Number of targets (columns of ``y``).
 
-{attributes}
+    {attributes}
 
-    See Also
-    --------
-    AutoEncoderClassifier : The same with a classification head.
+        See Also
+        --------
+        AutoEncoderClassifier : The same with a classification head.
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.datasets import load_digits
-    >>> from skae import AutoEncoder, AutoEncoderRegressor
-    >>> X, digit = load_digits(return_X_y=True)
-    >>> X = X / 16.0
-    >>> ink = X.mean(axis=1)                 # a target to learn: how much ink
-    >>> y = np.where(np.arange(len(X)) < 300, ink, np.nan)  # 300 known, the rest unlabelled
-    >>> reg = AutoEncoderRegressor(
-    ...     AutoEncoder(n_components=16, hidden_layer_sizes=(64,), max_epochs=10),
-    ...     max_epochs=30, random_state=0,
-    ... ).fit(X, y)
-    >>> reg.predict(X[300:303]).shape
-    (3,)
-    >>> bool(reg.score(X[300:], ink[300:]) > 0.8)
-    True
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_digits
+        >>> from skae import AutoEncoder, AutoEncoderRegressor
+        >>> X, digit = load_digits(return_X_y=True)
+        >>> X = X / 16.0
+        >>> ink = X.mean(axis=1)                 # a target to learn: how much ink
+        >>> y = np.where(np.arange(len(X)) < 300, ink, np.nan)  # 300 known, the rest unlabelled
+        >>> reg = AutoEncoderRegressor(
+        ...     AutoEncoder(n_components=16, hidden_layer_sizes=(64,), max_epochs=10),
+        ...     max_epochs=30, random_state=0,
+        ... ).fit(X, y)
+        >>> reg.predict(X[300:303]).shape
+        (3,)
+        >>> bool(reg.score(X[300:], ink[300:]) > 0.8)
+        True
     """
 
     _supervised_loss = "squared_error"
     _unlabelled_marker = "NaN targets"
     _attribute_kinds_ = {
-        "n_outputs_": "count", "_single_output_": "bool", "_target_mean_": "array:f", "_target_scale_": "array:f",
+        "n_outputs_": "count",
+        "_single_output_": "bool",
+        "_target_mean_": "array:f",
+        "_target_scale_": "array:f",
     }
 
     def _check_restored(self) -> None:
         super()._check_restored()
         shapes = {self._target_mean_.shape, self._target_scale_.shape}
         if shapes != {(self.n_outputs_,)} or self._single_output_ and self.n_outputs_ != 1:
-            raise ValueError(f"The target statistics do not have one value per output ({self.n_outputs_}).")
+            raise ValueError(
+                f"The target statistics do not have one value per output ({self.n_outputs_})."
+            )
 
     def _validate_X_y(self, X, y):
         if y is None:
@@ -705,7 +714,9 @@ class AutoEncoderRegressor(RegressorMixin, _AutoEncoderHead):
             )
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32])
         # NaN marks an unlabelled row, so y is checked for infinity only.
-        y = check_array(y, ensure_2d=False, dtype=np.float64, ensure_all_finite="allow-nan", input_name="y")
+        y = check_array(
+            y, ensure_2d=False, dtype=np.float64, ensure_all_finite="allow-nan", input_name="y"
+        )
         check_consistent_length(X, y)
         if y.ndim > 2:
             raise ValueError(f"y must have 1 or 2 dimensions, got shape {y.shape}.")

@@ -20,60 +20,60 @@ _ELBO_DRAWS = 16
 class VariationalAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
     """Variational autoencoder: a probabilistic encoder and decoder with a Gaussian prior.
 
-    The encoder outputs the mean :math:`\\mu(x)` and log-variance
-    :math:`\\log\\sigma^2(x)` of a diagonal Gaussian posterior
-    :math:`q(z\\mid x)`; training draws :math:`z = \\mu + \\sigma\\odot\\epsilon`,
-    :math:`\\epsilon\\sim\\mathcal N(0, I)` (the reparameterisation trick) and
-    minimises the negative evidence lower bound (ELBO), with weight
-    :math:`\\beta` on the KL term (beta-VAE):
+        The encoder outputs the mean :math:`\\mu(x)` and log-variance
+        :math:`\\log\\sigma^2(x)` of a diagonal Gaussian posterior
+        :math:`q(z\\mid x)`; training draws :math:`z = \\mu + \\sigma\\odot\\epsilon`,
+        :math:`\\epsilon\\sim\\mathcal N(0, I)` (the reparameterisation trick) and
+        minimises the negative evidence lower bound (ELBO), with weight
+        :math:`\\beta` on the KL term (beta-VAE):
 
-    .. math:: -\\mathbb{E}_{q(z\\mid x)}\\big[\\log p(x\\mid z)\\big]
-              + \\beta\\, \\mathrm{KL}\\big(q(z\\mid x)\\,\\|\\,\\mathcal N(0, I)\\big)
+        .. math:: -\\mathbb{E}_{q(z\\mid x)}\\big[\\log p(x\\mid z)\\big]
+                  + \\beta\\, \\mathrm{KL}\\big(q(z\\mid x)\\,\\|\\,\\mathcal N(0, I)\\big)
 
-    The decoder :math:`p(x\\mid z)` is Bernoulli for ``loss="bce"`` (data in
-    [0, 1], e.g. binarized images) and Gaussian for ``loss="mse"``, with one
-    variance for all features set to its maximum-likelihood value, the mean
-    squared error (a calibrated decoder, Rybkin et al. 2021), so that the
-    reconstruction and KL terms are balanced without a tuned weight. Losses are in nats, summed
-    over features.
+        The decoder :math:`p(x\\mid z)` is Bernoulli for ``loss="bce"`` (data in
+        [0, 1], e.g. binarized images) and Gaussian for ``loss="mse"``, with one
+        variance for all features set to its maximum-likelihood value, the mean
+        squared error (a calibrated decoder, Rybkin et al. 2021), so that the
+        reconstruction and KL terms are balanced without a tuned weight. Losses are in nats, summed
+        over features.
 
-    :meth:`transform` returns the posterior mean, :meth:`inverse_transform`
-    the decoder's mean, :meth:`sample` decodes draws from the prior, and
-    :meth:`score_samples` is each row's ELBO (with :math:`\\beta = 1`),
-    estimated with the same 16 standard-normal draws of :math:`\\epsilon`
-    (seeded with 0) for every row, so that scores are reproducible and do not
-    depend on the other rows.
+        :meth:`transform` returns the posterior mean, :meth:`inverse_transform`
+        the decoder's mean, :meth:`sample` decodes draws from the prior, and
+        :meth:`score_samples` is each row's ELBO (with :math:`\\beta = 1`),
+        estimated with the same 16 standard-normal draws of :math:`\\epsilon`
+        (seeded with 0) for every row, so that scores are reproducible and do not
+        depend on the other rows.
 
-    Parameters
-    ----------
-    n_components : int, default=2
-        Dimension of the latent space.
+        Parameters
+        ----------
+        n_components : int, default=2
+            Dimension of the latent space.
 
-    beta : float, default=1.0
-        Weight of the KL term in training; 1 is the plain VAE, larger values
-        favour disentangled, smoother latents over reconstruction.
+        beta : float, default=1.0
+            Weight of the KL term in training; 1 is the plain VAE, larger values
+            favour disentangled, smoother latents over reconstruction.
 
-{training_parameters}
+    {training_parameters}
 
-    Attributes
-    ----------
-{fitted_attributes}
+        Attributes
+        ----------
+    {fitted_attributes}
 
-    See Also
-    --------
-    AdversarialAutoEncoder : Matches the code distribution to a prior with a discriminator.
+        See Also
+        --------
+        AdversarialAutoEncoder : Matches the code distribution to a prior with a discriminator.
 
-    Examples
-    --------
-    >>> from sklearn.datasets import load_digits
-    >>> from skae import VariationalAutoEncoder
-    >>> X = load_digits().data / 16.0
-    >>> vae = VariationalAutoEncoder(n_components=4, loss="bce", max_epochs=10,
-    ...                              random_state=0).fit(X)
-    >>> vae.transform(X).shape, vae.sample(5, random_state=0).shape
-    ((1797, 4), (5, 64))
-    >>> bool(vae.score(X) < 0)  # mean ELBO in nats
-    True
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from skae import VariationalAutoEncoder
+        >>> X = load_digits().data / 16.0
+        >>> vae = VariationalAutoEncoder(n_components=4, loss="bce", max_epochs=10,
+        ...                              random_state=0).fit(X)
+        >>> vae.transform(X).shape, vae.sample(5, random_state=0).shape
+        ((1797, 4), (5, 64))
+        >>> bool(vae.score(X) < 0)  # mean ELBO in nats
+        True
     """
 
     _regularised_code = True  # a wide code is kept informative (see BaseAutoEncoder)

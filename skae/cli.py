@@ -37,10 +37,14 @@ def load_table(path, target=None):
     path = Path(path)
     if path.suffix == ".npy":
         if target is not None:
-            raise ValueError("--target names a CSV column; for .npy data pass labels with --labels.")
+            raise ValueError(
+                "--target names a CSV column; for .npy data pass labels with --labels."
+            )
         X = np.load(path, allow_pickle=False)
         if X.ndim != 2:
-            raise ValueError(f"{path} holds an array of shape {X.shape}; expected 2-D (rows, features).")
+            raise ValueError(
+                f"{path} holds an array of shape {X.shape}; expected 2-D (rows, features)."
+            )
         return X, None
     if path.suffix in (".csv", ".txt"):
         import csv
@@ -52,12 +56,18 @@ def load_table(path, target=None):
         header, body = rows[0], rows[1:]
         ragged = [i + 2 for i, row in enumerate(body) if len(row) != len(header)]
         if ragged:
-            raise ValueError(f"{path} line {ragged[0]} does not have {len(header)} fields like its header.")
+            raise ValueError(
+                f"{path} line {ragged[0]} does not have {len(header)} fields like its header."
+            )
         if target is not None and target not in header:
             raise ValueError(f"--target {target!r} is not a column of {path}; columns: {header}.")
         cols = [i for i, name in enumerate(header) if name != target]
-        X = np.array([[_number(path, header, row, i, line) for i in cols]
-                      for line, row in enumerate(body, start=2)])
+        X = np.array(
+            [
+                [_number(path, header, row, i, line) for i in cols]
+                for line, row in enumerate(body, start=2)
+            ]
+        )
         y = None
         if target is not None:
             y = np.array([row[header.index(target)] for row in body])
@@ -109,8 +119,14 @@ def _compare(args) -> int:
         )
     print(f"data: {source}; n_components={args.n_components}; held-out fraction {args.test_size}")
     results, X_test, y_test = run_comparison(
-        X, y, n_components=args.n_components, test_size=args.test_size, scale=args.scale,
-        random_state=args.random_state, max_epochs=args.max_epochs, verbose=True,
+        X,
+        y,
+        n_components=args.n_components,
+        test_size=args.test_size,
+        scale=args.scale,
+        random_state=args.random_state,
+        max_epochs=args.max_epochs,
+        verbose=True,
     )
     print(format_table(results))
     if args.output != "none":
@@ -142,7 +158,9 @@ def main(argv=None) -> int:
     >>> main(["compare", "--max-epochs", "1", "--output", "none"])  # doctest: +SKIP
     0
     """
-    parser = argparse.ArgumentParser(prog="skae", description="Autoencoders as scikit-learn transformers.")
+    parser = argparse.ArgumentParser(
+        prog="skae", description="Autoencoders as scikit-learn transformers."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     cmp = sub.add_parser(
         "compare",
@@ -154,10 +172,18 @@ def main(argv=None) -> int:
     cmp.add_argument("--labels", help=".npy file of labels for --data")
     cmp.add_argument("--n-components", type=int, default=8, help="code size of every method")
     cmp.add_argument("--test-size", type=float, default=0.25, help="fraction of rows held out")
-    cmp.add_argument("--scale", choices=["minmax", "standard", "none"], default="minmax",
-                     help="scaling of the features, fitted on the training rows")
-    cmp.add_argument("--max-epochs", type=int, default=None,
-                     help="epoch budget of each autoencoder; None keeps each one's own")
+    cmp.add_argument(
+        "--scale",
+        choices=["minmax", "standard", "none"],
+        default="minmax",
+        help="scaling of the features, fitted on the training rows",
+    )
+    cmp.add_argument(
+        "--max-epochs",
+        type=int,
+        default=None,
+        help="epoch budget of each autoencoder; None keeps each one's own",
+    )
     cmp.add_argument("--random-state", type=int, default=0, help="seed of the split and the models")
     cmp.add_argument("--output", default="skae_compare.png", help="PNG path, or 'none'")
     args = parser.parse_args(argv)

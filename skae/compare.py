@@ -60,7 +60,10 @@ def default_methods(n_components: int, random_state=0, max_epochs=None) -> dict:
         "AutoEncoder": AutoEncoder(**common),
         # Large batches let the linear model settle on PCA's subspace.
         "AutoEncoder (linear)": AutoEncoder(
-            hidden_layer_sizes=(), activation="identity", lr=1e-2, batch_size=1024,
+            hidden_layer_sizes=(),
+            activation="identity",
+            lr=1e-2,
+            batch_size=1024,
             **{"max_epochs": 1000, "n_iter_no_change": 50, **common},
         ),
         "DenoisingAutoEncoder": DenoisingAutoEncoder(**common),
@@ -169,7 +172,10 @@ def run_comparison(
     labelled = y is not None and _is_classification(y)
     stratify = y if labelled else None
     split = train_test_split(
-        X, *([] if y is None else [y]), test_size=test_size, random_state=random_state,
+        X,
+        *([] if y is None else [y]),
+        test_size=test_size,
+        random_state=random_state,
         stratify=stratify,
     )
     X_train, X_test = split[0], split[1]
@@ -190,15 +196,21 @@ def run_comparison(
         codes = estimator.transform(X_test)
         recon = estimator.inverse_transform(codes)
         result = Result(
-            name, estimator, float(np.mean((recon - X_test) ** 2)), seconds,
-            codes=codes, reconstructions=recon,
+            name,
+            estimator,
+            float(np.mean((recon - X_test) ** 2)),
+            seconds,
+            codes=codes,
+            reconstructions=recon,
         )
         if labelled:
             clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
             clf.fit(estimator.transform(X_train), y_train)
             result.accuracy = float(clf.score(codes, y_test))
         if verbose:
-            print(f" {seconds:.1f} s, held-out MSE {result.test_mse:.4g}", file=sys.stderr, flush=True)
+            print(
+                f" {seconds:.1f} s, held-out MSE {result.test_mse:.4g}", file=sys.stderr, flush=True
+            )
         results.append(result)
     return results, X_test, y_test
 
@@ -306,8 +318,9 @@ def plot_comparison(results, X_test, y_test, path, n_examples: int = 8):
         codes = r.codes
         if codes.shape[1] > 2:
             codes = PCA(2).fit_transform(codes)
-        ax.scatter(codes[:, 0], codes[:, 1], c=y_test if y_test is not None else None,
-                   s=4, cmap="tab10")
+        ax.scatter(
+            codes[:, 0], codes[:, 1], c=y_test if y_test is not None else None, s=4, cmap="tab10"
+        )
         ax.set_title(f"{r.name} codes (MSE {r.test_mse:.4f})", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])

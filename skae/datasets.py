@@ -43,7 +43,9 @@ def load_idx(path) -> np.ndarray:
     dims = np.frombuffer(raw[4 : 4 + 4 * ndim], dtype=">u4").astype(int)
     data = np.frombuffer(raw[4 + 4 * ndim :], dtype=np.uint8)
     if data.size != int(np.prod(dims)):
-        raise ValueError(f"{path} is truncated: expected {int(np.prod(dims))} values, got {data.size}.")
+        raise ValueError(
+            f"{path} is truncated: expected {int(np.prod(dims))} values, got {data.size}."
+        )
     return data.reshape(dims)
 
 

@@ -6,7 +6,9 @@ import pytest
 from sklearn.datasets import load_digits
 
 # The datasets beside the checkout (../shared/data); tests that need them skip without them.
-SHARED_DATA = Path(os.environ.get("SKAE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+SHARED_DATA = Path(
+    os.environ.get("SKAE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 
 
 @pytest.fixture(scope="session")

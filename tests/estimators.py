@@ -21,14 +21,18 @@ def small_estimators():
         skae.AutoEncoderOutlierDetector(skae.AutoEncoder(**FAST), n_estimators=2, random_state=0),
         # One autoencoder, with a mixture of the codes, meets the tiny and degenerate inputs too.
         skae.AutoEncoderOutlierDetector(
-            skae.AutoEncoder(**FAST), n_estimators=1, max_samples=1.0, code_components=3,
+            skae.AutoEncoder(**FAST),
+            n_estimators=1,
+            max_samples=1.0,
+            code_components=3,
             random_state=0,
         ),
         skae.AutoEncoderClassifier(tiny, **head),
         skae.AutoEncoderRegressor(tiny, **head),
         skae.HammingIndex(
-            skae.HashingAutoEncoder(n_bits=8, hidden_layer_sizes=(8,), max_epochs=3,
-                                    batch_size=16, random_state=0),
+            skae.HashingAutoEncoder(
+                n_bits=8, hidden_layer_sizes=(8,), max_epochs=3, batch_size=16, random_state=0
+            ),
             n_neighbors=2,
         ),
     ]

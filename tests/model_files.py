@@ -25,7 +25,7 @@ def load_bytes(data, tmp_path, name="m.skae"):
 
 
 def rezip(config, blob, text=None):
-    """A model file of ``config`` (or of the JSON ``text``, which may say what json cannot) and ``blob``."""
+    """A model file of ``config`` (or of JSON ``text``, saying what json cannot) and ``blob``."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr("skae.json", json.dumps(config) if text is None else text)
@@ -42,21 +42,32 @@ def parts(model_bytes):
 def consistent(config, arrays):
     """A file whose checksum and manifest agree with ``arrays``: only the content is hostile."""
     blob = save_arrays(arrays)
-    config = {**config, "sha256": {"weights.safetensors": hashlib.sha256(blob).hexdigest()},
-              "tensors": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()}}
+    config = {
+        **config,
+        "sha256": {"weights.safetensors": hashlib.sha256(blob).hexdigest()},
+        "tensors": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()},
+    }
     return config, blob
 
 
 # CI runs a small budget; SKAE_FUZZ_EXAMPLES=5000 runs a long fuzzing session.
-FUZZ = settings(max_examples=int(os.environ.get("SKAE_FUZZ_EXAMPLES", 60)), deadline=2000,
-                derandomize="SKAE_FUZZ_EXAMPLES" not in os.environ,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(os.environ.get("SKAE_FUZZ_EXAMPLES", 60)),
+    deadline=2000,
+    derandomize="SKAE_FUZZ_EXAMPLES" not in os.environ,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False)
     | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
     max_leaves=10,
 )
 

@@ -26,8 +26,14 @@ def test_linear_autoencoder_matches_pca(digits):
     pca = PCA(n_components=8).fit(X)
     pca_mse = mse(pca.inverse_transform(pca.transform(X)), X)
     ae = AutoEncoder(
-        n_components=8, hidden_layer_sizes=(), activation="identity", lr=1e-2,
-        batch_size=len(X), max_epochs=2000, n_iter_no_change=None, validation_fraction=0,
+        n_components=8,
+        hidden_layer_sizes=(),
+        activation="identity",
+        lr=1e-2,
+        batch_size=len(X),
+        max_epochs=2000,
+        n_iter_no_change=None,
+        validation_fraction=0,
         random_state=0,
     ).fit(X)
     ae_mse = mse(ae.inverse_transform(ae.transform(X)), X)
@@ -48,8 +54,14 @@ def test_defaults_beat_pca_on_held_out_digits(digits):
 
 def test_training_reduces_loss_and_early_stopping_restores_best(digits):
     X, _ = digits
-    ae = AutoEncoder(n_components=4, max_epochs=300, n_iter_no_change=3, validation_fraction=0.1,
-                     lr_schedule="constant", random_state=0).fit(X)
+    ae = AutoEncoder(
+        n_components=4,
+        max_epochs=300,
+        n_iter_no_change=3,
+        validation_fraction=0.1,
+        lr_schedule="constant",
+        random_state=0,
+    ).fit(X)
     assert ae.loss_curve_[-1] < 0.5 * ae.loss_curve_[0]
     assert ae.n_iter_ == len(ae.loss_curve_) == len(ae.validation_loss_curve_) < 300
     assert ae.best_loss_ == min(ae.validation_loss_curve_)
@@ -66,8 +78,16 @@ def test_no_validation_monitors_training_loss(digits):
 
 def test_plateau_schedule_lowers_the_learning_rate_twice_then_stops(digits):
     X = digits[0][:300]
-    params = dict(n_components=4, activation="identity", hidden_layer_sizes=(), batch_size=30,
-                  lr=1e-2, max_epochs=3000, n_iter_no_change=5, random_state=0)
+    params = dict(
+        n_components=4,
+        activation="identity",
+        hidden_layer_sizes=(),
+        batch_size=30,
+        lr=1e-2,
+        max_epochs=3000,
+        n_iter_no_change=5,
+        random_state=0,
+    )
     plateau = AutoEncoder(**params).fit(X)
     constant = AutoEncoder(lr_schedule="constant", **params).fit(X)
     lrs = [row["lr"] for row in plateau.history_]
@@ -195,7 +215,9 @@ def test_bad_parameters_are_named(params, match, digits):
 def test_unavailable_devices_are_clear_errors(digits):
     X = digits[0]
     if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match=r"torch.cuda.is_available\(\) is False.*device='auto'"):
+        with pytest.raises(
+            ValueError, match=r"torch.cuda.is_available\(\) is False.*device='auto'"
+        ):
             AutoEncoder(device="cuda", **SMALL).fit(X)
     else:
         with pytest.raises(ValueError, match="CUDA device"):
@@ -209,7 +231,9 @@ def test_unavailable_devices_are_clear_errors(digits):
 
 
 def test_an_activation_instance_is_refused_with_what_to_pass(digits):
-    with pytest.raises(ValueError, match=r"the class itself, not an instance such as torch.nn.ReLU\(\)"):
+    with pytest.raises(
+        ValueError, match=r"the class itself, not an instance such as torch.nn.ReLU\(\)"
+    ):
         AutoEncoder(activation=torch.nn.ReLU(), **SMALL).fit(digits[0])
 
 
@@ -220,8 +244,11 @@ def test_a_network_too_large_is_refused_before_allocation():
     X = sp.random(4, 1_000_000, density=1e-5, format="csr", random_state=0)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
-    with pytest.raises(ValueError, match=r"1,000,000 features would have 513,066,818 parameters.*"
-                       r"encoder.0.weight, has shape \(256, 1000000\).*Reduce the features"):
+    with pytest.raises(
+        ValueError,
+        match=r"1,000,000 features would have 513,066,818 parameters.*"
+        r"encoder.0.weight, has shape \(256, 1000000\).*Reduce the features",
+    ):
         AutoEncoder().fit(X)
     assert time.perf_counter() - start < 1.0
     # Peak memory (KiB on Linux) grew by far less than the 2 GiB of weights.
@@ -238,7 +265,9 @@ def test_an_overcomplete_code_warns_unless_a_regulariser_keeps_it_informative(di
 
     X = digits[0][:100, 18:23]  # 5 features
     wide = dict(n_components=8, hidden_layer_sizes=(8,), max_epochs=1, random_state=0)
-    with pytest.warns(UserWarning, match="n_components=8 is more than the 5 input features.*n_components <= 5"):
+    with pytest.warns(
+        UserWarning, match="n_components=8 is more than the 5 input features.*n_components <= 5"
+    ):
         AutoEncoder(**wide).fit(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -259,7 +288,9 @@ class ClearedMidCall(AutoEncoder):
 
 def test_a_fitted_attribute_lost_mid_call_is_a_not_fitted_error(digits):
     ae = ClearedMidCall(**SMALL).fit(digits[0])
-    with pytest.raises(NotFittedError, match="lost its fitted attribute net_.*another thread is refitting"):
+    with pytest.raises(
+        NotFittedError, match="lost its fitted attribute net_.*another thread is refitting"
+    ):
         ae.transform(digits[0])
 
 
@@ -345,8 +376,9 @@ def test_sparse_input_is_densified_batch_by_batch():
 
     X = sp.random(2000, 20_000, density=0.0005, format="csr", random_state=0)
     dense_bytes = X.shape[0] * X.shape[1] * 4  # 160 MB as float32
-    ae = AutoEncoder(n_components=2, hidden_layer_sizes=(), batch_size=10, max_epochs=1,
-                     random_state=0)
+    ae = AutoEncoder(
+        n_components=2, hidden_layer_sizes=(), batch_size=10, max_epochs=1, random_state=0
+    )
     peaks = []
     for step in (lambda: ae.fit(X), lambda: ae.transform(X), lambda: ae.score(X)):
         tracemalloc.start()
@@ -388,10 +420,13 @@ def test_skorch_checkpoint_and_batch_scheduler_work(digits, tmp_path):
     from skorch.callbacks import Checkpoint, LRScheduler
 
     X, _ = digits
-    ae = AutoEncoder(callbacks=[
-        Checkpoint(dirname=str(tmp_path), monitor="train_loss_best"),
-        LRScheduler("StepLR", step_size=10, step_every="batch"),
-    ], **SMALL).fit(X)
+    ae = AutoEncoder(
+        callbacks=[
+            Checkpoint(dirname=str(tmp_path), monitor="train_loss_best"),
+            LRScheduler("StepLR", step_size=10, step_every="batch"),
+        ],
+        **SMALL,
+    ).fit(X)
     assert (tmp_path / "params.pt").exists()
     assert ae.net_.optimizer_.param_groups[0]["lr"] < 1e-3  # the scheduler stepped per batch
 
@@ -424,8 +459,14 @@ def test_fit_works_under_another_default_dtype(digits):
 
 def test_best_loss_is_that_of_the_kept_weights(digits):
     X, _ = digits
-    ae = AutoEncoder(n_components=4, max_epochs=80, n_iter_no_change=5, tol=0.05,
-                     validation_fraction=0.1, random_state=0).fit(X)
+    ae = AutoEncoder(
+        n_components=4,
+        max_epochs=80,
+        n_iter_no_change=5,
+        tol=0.05,
+        validation_fraction=0.1,
+        random_state=0,
+    ).fit(X)
     early = dict(ae.net_.callbacks_)["early_stopping"]
     assert ae.best_loss_ == ae.validation_loss_curve_[early.best_epoch_ - 1]
     # With a 5 % tolerance the kept epoch need not be the plain minimum.
@@ -454,8 +495,9 @@ def test_refit_starts_from_nothing(digits):
 
 def test_optimizer_classes(digits):
     X, _ = digits
-    ae = AutoEncoder(optimizer=torch.optim.LBFGS, lr=0.1, batch_size=len(X),
-                     validation_fraction=0, **SMALL).fit(X)
+    ae = AutoEncoder(
+        optimizer=torch.optim.LBFGS, lr=0.1, batch_size=len(X), validation_fraction=0, **SMALL
+    ).fit(X)
     assert ae.loss_curve_[-1] < ae.loss_curve_[0]
     with pytest.raises(TypeError, match="torch.optim.Optimizer"):
         AutoEncoder(optimizer=int, **SMALL).fit(X)
@@ -485,10 +527,16 @@ def test_an_int_is_one_hidden_layer_as_in_mlp(digits, tmp_path):
     assert as_int.encoder_[0].out_features == 16
     skae.save(as_int, tmp_path / "m.skae")
     np.testing.assert_array_equal(skae.load(tmp_path / "m.skae").transform(X), as_int.transform(X))
-    aae = skae.AdversarialAutoEncoder(hidden_layer_sizes=8, discriminator_hidden_layer_sizes=4, **params)
+    aae = skae.AdversarialAutoEncoder(
+        hidden_layer_sizes=8, discriminator_hidden_layer_sizes=4, **params
+    )
     assert aae.fit(X).module_.discriminator[0].out_features == 4
-    clf = skae.AutoEncoderClassifier(AutoEncoder(hidden_layer_sizes=8, **params), head_layer_sizes=5,
-                                     max_epochs=2, random_state=0).fit(X, y)
+    clf = skae.AutoEncoderClassifier(
+        AutoEncoder(hidden_layer_sizes=8, **params),
+        head_layer_sizes=5,
+        max_epochs=2,
+        random_state=0,
+    ).fit(X, y)
     assert clf.module_.head[0].out_features == 5
     with pytest.raises(ValueError, match="hidden_layer_sizes"):
         AutoEncoder(hidden_layer_sizes=0).fit(X)

@@ -14,8 +14,9 @@ def test_compare_on_digits_prints_table_and_writes_figure(tmp_path, capsys):
     assert main(["compare", "--max-epochs", "30", "--output", str(out)]) == 0
     text = capsys.readouterr().out
     # name (24 characters wide), test MSE, ratio to PCA, accuracy, fit seconds
-    rows = {line[:24].strip(): line[24:].split() for line in text.splitlines()[3:]
-            if line[:1].isalpha()}
+    rows = {
+        line[:24].strip(): line[24:].split() for line in text.splitlines()[3:] if line[:1].isalpha()
+    }
     assert rows["PCA"][1] == "1.000"
     # Even at 30 epochs the nonlinear autoencoder reconstructs better than PCA.
     assert float(rows["AutoEncoder"][1]) < 1.0
@@ -30,8 +31,24 @@ def test_compare_on_user_csv_and_npy(tmp_path, capsys):
     csv = tmp_path / "d.csv"
     header = ",".join([f"f{i}" for i in range(12)] + ["label"])
     np.savetxt(csv, np.column_stack([X, y]), delimiter=",", header=header, comments="")
-    assert main(["compare", "--data", str(csv), "--target", "label", "--n-components", "3",
-                 "--max-epochs", "5", "--output", "none"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "--data",
+                str(csv),
+                "--target",
+                "label",
+                "--n-components",
+                "3",
+                "--max-epochs",
+                "5",
+                "--output",
+                "none",
+            ]
+        )
+        == 0
+    )
     assert "(300 x 12)" in capsys.readouterr().out
     npy = tmp_path / "d.npy"
     np.save(npy, X)
@@ -67,11 +84,20 @@ def test_compare_refuses_more_components_than_features(tmp_path, capsys):
 
 
 def test_python_dash_m_entry_point():
-    result = subprocess.run([sys.executable, "-m", "skae", "compare", "--help"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "skae", "compare", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "--data" in result.stdout
-    for default in ("(default: 8)", "(default: 0.25)", "(default: minmax)", "(default: 0)",
-                    "(default: None)"):
+    for default in (
+        "(default: 8)",
+        "(default: 0.25)",
+        "(default: minmax)",
+        "(default: 0)",
+        "(default: None)",
+    ):
         assert default in result.stdout, default
 
 
@@ -97,5 +123,7 @@ def test_help_imports_neither_torch_nor_scikit_learn():
             pass
         print(sorted(name for name in ("torch", "sklearn", "skorch") if name in sys.modules))
     """)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.splitlines()[-1] == "[]"

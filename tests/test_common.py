@@ -21,7 +21,8 @@ SMALL = small_estimators()
 
 def test_every_public_estimator_is_checked():
     public = {
-        name for name in skae.__all__
+        name
+        for name in skae.__all__
         if inspect.isclass(getattr(skae, name)) and issubclass(getattr(skae, name), BaseEstimator)
     }
     assert {type(e).__name__ for e in SMALL} == public

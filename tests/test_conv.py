@@ -39,7 +39,12 @@ def test_decoder_restores_every_image_size(shape, kernel_size):
 
 @pytest.mark.parametrize(
     "n_features, image_shape, expected",
-    [(64, None, [1, 8, 8]), (10, None, [1, 1, 10]), (64, (8, 8), [1, 8, 8]), (64, (4, 4, 4), [4, 4, 4])],
+    [
+        (64, None, [1, 8, 8]),
+        (10, None, [1, 1, 10]),
+        (64, (8, 8), [1, 8, 8]),
+        (64, (4, 4, 4), [4, 4, 4]),
+    ],
 )
 def test_image_shape_from_rows(n_features, image_shape, expected, rng):
     X = rng.uniform(size=(40, n_features))
@@ -68,15 +73,25 @@ def test_channels_come_first_in_rows(rng):
     assert cae.image_shape_ == [3, 5, 4]
     conv = cae.encoder_[1]
     assert isinstance(conv, torch.nn.Conv2d) and conv.in_channels == 3
-    with pytest.raises(ValueError, match=r"shape \(5, 4, 3\).*fitted on images of shape \(3, 5, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"shape \(5, 4, 3\).*fitted on images of shape \(3, 5, 4\)"
+    ):
         cae.transform(images.transpose(0, 2, 3, 1))
 
 
 @pytest.mark.parametrize(
     "params, X_shape, match",
     [
-        (dict(image_shape=(7, 7)), (20, 64), "image_shape=\\(7, 7\\) has 49 values but X has 64 columns"),
-        (dict(image_shape=(1, 4, 16)), (20, 1, 8, 8), "images of shape \\(1, 8, 8\\) but image_shape"),
+        (
+            dict(image_shape=(7, 7)),
+            (20, 64),
+            "image_shape=\\(7, 7\\) has 49 values but X has 64 columns",
+        ),
+        (
+            dict(image_shape=(1, 4, 16)),
+            (20, 1, 8, 8),
+            "images of shape \\(1, 8, 8\\) but image_shape",
+        ),
         (dict(image_shape=(0, 8)), (20, 64), "positive integers"),
         (dict(image_shape=(2, 2, 2, 8)), (20, 64), "channels, height, width"),
         (dict(kernel_size=4), (20, 64), "kernel_size must be odd"),
@@ -91,8 +106,9 @@ def test_clear_errors(params, X_shape, match, rng):
 
 def test_fitted_multichannel_model_persists(rng, tmp_path):
     images = rng.uniform(size=(30, 2, 5, 3)).astype(np.float32)
-    cae = ConvAutoEncoder(n_components=2, hidden_layer_sizes=(4, 4), max_epochs=2,
-                          random_state=0).fit(images)
+    cae = ConvAutoEncoder(
+        n_components=2, hidden_layer_sizes=(4, 4), max_epochs=2, random_state=0
+    ).fit(images)
     expected = cae.transform(images)
     skae.save(cae, tmp_path / "cae.skae")
     loaded = skae.load(tmp_path / "cae.skae")

@@ -48,8 +48,9 @@ def test_scheduled_noise_moves_from_start_to_end(digits):
         def on_epoch_begin(self, net, **kwargs):
             levels.append(net.module_.noise.level)
 
-    DenoisingAutoEncoder(noise_level=0.5, noise_level_end=0.1, max_epochs=5,
-                         callbacks=[Spy()], random_state=0).fit(X)
+    DenoisingAutoEncoder(
+        noise_level=0.5, noise_level_end=0.1, max_epochs=5, callbacks=[Spy()], random_state=0
+    ).fit(X)
     np.testing.assert_allclose(levels, [0.5, 0.42, 0.34, 0.26, 0.18])
 
 

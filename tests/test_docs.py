@@ -27,7 +27,9 @@ def public_objects():
                 yield f"{module.__name__}.{name}", obj
 
 
-@pytest.mark.parametrize("name, obj", list(public_objects()), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    "name, obj", list(public_objects()), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_public_docstrings_have_examples(name, obj):
     doc = inspect.getdoc(obj) or ""
     if inspect.isclass(obj) and issubclass(obj, Exception):

@@ -70,8 +70,9 @@ def test_beta_trades_reconstruction_for_a_posterior_closer_to_the_prior(split):
     X_train, X_test = split
 
     def kl_and_error(beta):
-        est = VariationalAutoEncoder(n_components=8, loss="bce", beta=beta, max_epochs=40,
-                                     **SMALL).fit(X_train)
+        est = VariationalAutoEncoder(
+            n_components=8, loss="bce", beta=beta, max_epochs=40, **SMALL
+        ).fit(X_train)
         with torch.no_grad():
             out = est.module_(torch.tensor(X_test, dtype=torch.float32))
         kl = float(gaussian_kl(out["mean"], out["log_var"]).mean())
@@ -107,8 +108,11 @@ def test_adversarial_codes_follow_the_prior(split, prior, mean, std):
     X_train, X_test = split
     aae = AdversarialAutoEncoder(n_components=4, prior=prior, max_epochs=100, **SMALL)
     codes = aae.fit(X_train).transform(X_test)
+
     def deviation(codes):
-        return max(np.abs(codes.mean(axis=0) - mean).max(), np.abs(codes.std(axis=0) / std - 1).max())
+        return max(
+            np.abs(codes.mean(axis=0) - mean).max(), np.abs(codes.std(axis=0) / std - 1).max()
+        )
 
     np.testing.assert_allclose(codes.mean(axis=0), mean, atol=0.15)
     np.testing.assert_allclose(codes.std(axis=0), std, rtol=0.15)

@@ -106,8 +106,10 @@ def test_threads_give_the_same_answer(rng):
     two = HammingIndex(backend="numpy", n_jobs=2).fit(codes)
     for a, b in zip(one.kneighbors(queries, 30), two.kneighbors(queries, 30)):
         np.testing.assert_array_equal(a, b)
-    for a, b in zip(one.radius_neighbors(queries, 12, return_distance=False),
-                    two.radius_neighbors(queries, 12, return_distance=False)):
+    for a, b in zip(
+        one.radius_neighbors(queries, 12, return_distance=False),
+        two.radius_neighbors(queries, 12, return_distance=False),
+    ):
         np.testing.assert_array_equal(a, b)
 
 
@@ -171,10 +173,10 @@ def test_binarize_at_another_threshold(rng):
     )
     # Integer and boolean input binarise the same way.
     ints = rng.randint(0, 4, size=(50, 6))
-    np.testing.assert_array_equal(HammingIndex(binarize=1.5).fit(ints).codes_,
-                                  pack_bits(ints > 1.5))
-    np.testing.assert_array_equal(HammingIndex().fit(ints.astype(bool)).codes_,
-                                  pack_bits(ints > 0))
+    np.testing.assert_array_equal(
+        HammingIndex(binarize=1.5).fit(ints).codes_, pack_bits(ints > 1.5)
+    )
+    np.testing.assert_array_equal(HammingIndex().fit(ints.astype(bool)).codes_, pack_bits(ints > 0))
 
 
 def test_binarize_none_refuses_non_binary_values(rng):
@@ -197,8 +199,11 @@ def test_sparse_input_binarises_implicit_zeros_too(threshold, rng):
     if threshold < 0:
         assert unpack_bits(index.codes_, 70).mean() > 0.8
     dist, ind = index.kneighbors(sp.csc_matrix(dense[:9]), n_neighbors=4)
-    dense_dist, _ = HammingIndex(binarize=threshold, backend="numpy").fit(dense).kneighbors(
-        dense[:9], n_neighbors=4)
+    dense_dist, _ = (
+        HammingIndex(binarize=threshold, backend="numpy")
+        .fit(dense)
+        .kneighbors(dense[:9], n_neighbors=4)
+    )
     np.testing.assert_array_equal(dist, dense_dist)
     assert (dist[:, 0] == 0).all()
 
@@ -304,15 +309,17 @@ def test_binary_code_is_noisy_sigmoid_in_training_and_bits_at_inference():
     # sigmoid(1 + 4 eps): spread over (0, 1), right of 0.5 for eps > -1/4 (about 60%).
     assert 0.55 < float((soft > 0.5).float().mean()) < 0.65
     assert float(soft.std()) > 0.3
-    torch.testing.assert_close(code.eval()(torch.tensor([[-2.0, 0.0, 3.0]])),
-                               torch.tensor([[0.0, 0.0, 1.0]]))
+    torch.testing.assert_close(
+        code.eval()(torch.tensor([[-2.0, 0.0, 3.0]])), torch.tensor([[0.0, 0.0, 1.0]])
+    )
     assert torch.equal(BinaryCode(0.0).train()(a), torch.sigmoid(a))
 
 
 def test_transform_returns_bits_in_input_dtype(digits):
     X, _ = digits
-    hasher = HashingAutoEncoder(n_bits=70, hidden_layer_sizes=(16,), max_epochs=2,
-                                random_state=0).fit(X)
+    hasher = HashingAutoEncoder(
+        n_bits=70, hidden_layer_sizes=(16,), max_epochs=2, random_state=0
+    ).fit(X)
     assert hasher.n_components == 70
     for dtype in (np.float32, np.float64):
         bits = hasher.transform(X.astype(dtype))
@@ -354,30 +361,37 @@ def test_retrieval_beats_sign_of_pca_and_lsh_on_digits(digits):
     X, y = digits
     X_db, X_q, y_db, y_q = train_test_split(X, y, test_size=0.2, random_state=0)
     n_bits = 16
-    hasher = HashingAutoEncoder(n_bits=n_bits, hidden_layer_sizes=(128,), loss="bce",
-                                max_epochs=60, random_state=0)
+    hasher = HashingAutoEncoder(
+        n_bits=n_bits, hidden_layer_sizes=(128,), loss="bce", max_epochs=60, random_state=0
+    )
     ae = precision_at(HammingIndex(hasher, backend="numpy").fit(X_db), X_q, y_q, y_db, 10)
     pca = PCA(n_components=n_bits).fit(X_db)
-    sign_pca = precision_at(HammingIndex().fit(pca.transform(X_db) > 0),
-                            pca.transform(X_q) > 0, y_q, y_db, 10)
+    sign_pca = precision_at(
+        HammingIndex().fit(pca.transform(X_db) > 0), pca.transform(X_q) > 0, y_q, y_db, 10
+    )
     projection = np.random.default_rng(0).normal(size=(64, n_bits))
     mean = X_db.mean(axis=0)
-    lsh = precision_at(HammingIndex().fit((X_db - mean) @ projection > 0),
-                       (X_q - mean) @ projection > 0, y_q, y_db, 10)
+    lsh = precision_at(
+        HammingIndex().fit((X_db - mean) @ projection > 0),
+        (X_q - mean) @ projection > 0,
+        y_q,
+        y_db,
+        10,
+    )
     # Measured: 0.82, 0.68 and 0.57.
     assert ae > sign_pca + 0.05 and sign_pca > lsh, (ae, sign_pca, lsh)
 
 
 def test_index_fits_hasher_or_uses_a_frozen_one(digits):
     X, _ = digits
-    hasher = HashingAutoEncoder(n_bits=8, hidden_layer_sizes=(16,), max_epochs=2,
-                                random_state=0)
+    hasher = HashingAutoEncoder(n_bits=8, hidden_layer_sizes=(16,), max_epochs=2, random_state=0)
     index = HammingIndex(hasher, n_neighbors=4).fit(X)
     assert not hasattr(hasher, "net_")  # the parameter was cloned, not fitted
     assert index.n_features_in_ == 64 and index.n_bits_ == 8
     np.testing.assert_array_equal(index.codes_, index.hasher_.transform_packed(X))
-    fitted = HashingAutoEncoder(n_bits=8, hidden_layer_sizes=(16,), max_epochs=2,
-                                random_state=1).fit(X[:500])
+    fitted = HashingAutoEncoder(
+        n_bits=8, hidden_layer_sizes=(16,), max_epochs=2, random_state=1
+    ).fit(X[:500])
     frozen = HammingIndex(FrozenEstimator(fitted)).fit(X)
     np.testing.assert_array_equal(frozen.codes_, fitted.transform_packed(X))
     dist, ind = frozen.kneighbors(X[:5], n_neighbors=3)
@@ -389,15 +403,16 @@ def test_sparse_tfidf_documents_hash_by_topic():
     topics = [[f"t{t}w{w}" for w in range(30)] for t in range(4)]
     common = [f"c{w}" for w in range(50)]
     labels = rng.randint(0, 4, size=400)
-    docs = [" ".join(rng.choice(topics[t], 15).tolist() + rng.choice(common, 15).tolist())
-            for t in labels]
+    docs = [
+        " ".join(rng.choice(topics[t], 15).tolist() + rng.choice(common, 15).tolist())
+        for t in labels
+    ]
     X = TfidfVectorizer().fit_transform(docs)
     assert sp.issparse(X)
-    hasher = HashingAutoEncoder(n_bits=16, hidden_layer_sizes=(64,), max_epochs=40,
-                                batch_size=16, random_state=0)
+    hasher = HashingAutoEncoder(
+        n_bits=16, hidden_layer_sizes=(64,), max_epochs=40, batch_size=16, random_state=0
+    )
     index = HammingIndex(hasher, n_neighbors=10, backend="numpy").fit(X)
     ind = index.kneighbors(return_distance=False)
     precision = float(np.mean(labels[ind] == labels[:, None]))
     assert precision > 0.9, precision  # chance is about 0.25
-
-

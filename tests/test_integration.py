@@ -21,8 +21,9 @@ SMALL = dict(max_epochs=20, hidden_layer_sizes=(32,), random_state=0)
 
 def test_pipeline_with_classifier(digits):
     X, y = digits
-    pipe = make_pipeline(MinMaxScaler(), AutoEncoder(n_components=8, **SMALL),
-                         LogisticRegression(max_iter=1000))
+    pipe = make_pipeline(
+        MinMaxScaler(), AutoEncoder(n_components=8, **SMALL), LogisticRegression(max_iter=1000)
+    )
     pipe.fit(X[:1200], y[:1200])
     # Eight learned features carry the digit identity far above chance (0.1).
     assert pipe.score(X[1200:], y[1200:]) > 0.7

@@ -71,13 +71,18 @@ def test_interrupt_reaches_through_greedy_stages_members_and_heads(digits):
     cases = {
         # the second greedy stage: 2 epochs of the first stage, then 1 of the second
         "stacked": lambda cb: StackedAutoEncoder(
-            n_components=2, hidden_layer_sizes=(16, 8), pretrain_epochs=2, max_epochs=20,
-            callbacks=[cb], random_state=0,
+            n_components=2,
+            hidden_layer_sizes=(16, 8),
+            pretrain_epochs=2,
+            max_epochs=20,
+            callbacks=[cb],
+            random_state=0,
         ),
         # the second member of the ensemble
         "outlier": lambda cb: AutoEncoderOutlierDetector(
             AutoEncoder(max_epochs=2, n_iter_no_change=None, callbacks=[cb], **TINY),
-            n_estimators=5, random_state=0,
+            n_estimators=5,
+            random_state=0,
         ),
         # the pretraining, then the head: the head has its own callbacks-free net,
         # so interrupt the pretraining
@@ -99,6 +104,7 @@ def test_stop_on_interrupt_keeps_the_model(digits):
     ae = AutoEncoder(max_epochs=50, callbacks=[InterruptAt(4), StopOnInterrupt()], **TINY).fit(X)
     assert ae.n_iter_ == 4 and ae.history_[-1]["interrupted"] is True
     assert np.isfinite(ae.best_loss_) and ae.transform(X).shape == (len(X), 2)
+
     # Before the first epoch ends there is nothing to keep: raised all the same.
     class InterruptMidEpoch(Callback):
         def on_batch_end(self, net, **kwargs):
@@ -110,7 +116,9 @@ def test_stop_on_interrupt_keeps_the_model(digits):
 
 def test_early_stopping_is_not_taken_for_an_interrupt(digits):
     X, _ = digits
-    ae = AutoEncoder(max_epochs=500, n_iter_no_change=2, tol=0.5, lr_schedule="constant", **TINY).fit(X)
+    ae = AutoEncoder(
+        max_epochs=500, n_iter_no_change=2, tol=0.5, lr_schedule="constant", **TINY
+    ).fit(X)
     assert ae.n_iter_ < 10  # stopped early, returned normally
 
 
@@ -142,7 +150,10 @@ CHILD = textwrap.dedent("""
 @pytest.mark.parametrize("mode", ["default", "keep"])
 def test_real_sigint_in_a_child_process(mode):
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, mode], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", CHILD, mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert child.stdout.readline().strip() == "started"

@@ -68,17 +68,25 @@ def test_rows_do_not_depend_on_their_batch_or_threads(estimator, digits):
                 one_by_one = np.concatenate([np.asarray(fn(X[i : i + 1])) for i in range(len(X))])
                 splits = split_results(fn, X, np.random.default_rng(threads))
                 again = np.asarray(fn(X))
-            for label, result in (("one row at a time", one_by_one), ("random splits", splits),
-                                  ("all rows", again)):
+            for label, result in (
+                ("one row at a time", one_by_one),
+                ("random splits", splits),
+                ("all rows", again),
+            ):
                 np.testing.assert_allclose(
-                    result, reference, rtol=1e-7, atol=1e-12,
+                    result,
+                    reference,
+                    rtol=1e-7,
+                    atol=1e-12,
                     err_msg=f"{type(estimator).__name__}.{name}: {label}, {threads} thread(s)",
                 )
 
 
 def test_float64_input_is_computed_in_float64(digits):
     X = digits[0][:300]
-    ae = skae.AutoEncoder(n_components=4, hidden_layer_sizes=(16,), max_epochs=3, random_state=0).fit(X)
+    ae = skae.AutoEncoder(
+        n_components=4, hidden_layer_sizes=(16,), max_epochs=3, random_state=0
+    ).fit(X)
     with torch.inference_mode():
         x = torch.as_tensor(X[:5])
         expected = ae.encoder_.to(torch.float64)(x).numpy()

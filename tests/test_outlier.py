@@ -3,8 +3,8 @@
 import pickle
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 import torch
 from scipy.stats import spearmanr
 from sklearn.base import clone
@@ -98,8 +98,10 @@ def test_scores_are_consistent(fitted):
     # The ensemble's score and reconstruction error are the means of its members'.
     members = detector.estimators_
     np.testing.assert_allclose(-scores, np.mean([m.score(X) for m in members], axis=0))
-    np.testing.assert_allclose(detector.reconstruction_error(X),
-                               np.mean([m.reconstruction_error(X) for m in members], axis=0))
+    np.testing.assert_allclose(
+        detector.reconstruction_error(X),
+        np.mean([m.reconstruction_error(X) for m in members], axis=0),
+    )
 
 
 def test_members_train_on_their_own_subsamples(fitted):
@@ -149,8 +151,9 @@ def test_the_ensemble_ranks_rows_more_steadily_than_one_autoencoder():
             detector = AutoEncoderOutlierDetector(ae, random_state=seed, **params).fit(X)
             return detector.score_samples(X_test)
 
-        return np.mean([1 - spearmanr(scores(a), scores(b)).statistic
-                        for a, b in [(1, 2), (3, 4), (5, 6)]])
+        return np.mean(
+            [1 - spearmanr(scores(a), scores(b)).statistic for a, b in [(1, 2), (3, 4), (5, 6)]]
+        )
 
     one, ensemble = disagreement(**SINGLE), disagreement(n_estimators=5)
     assert ensemble < 0.5 * one, (one, ensemble)  # about 0.03 against 0.11
@@ -209,8 +212,12 @@ def test_code_mixture_finds_outliers_between_clusters():
     # A linear autoencoder reconstructs the whole plane, the empty middle included.
     ae = AutoEncoder(2, hidden_layer_sizes=(), activation="identity", max_epochs=60, random_state=0)
     auc = {
-        g: roc_auc_score(y, -AutoEncoderOutlierDetector(
-            ae, **SINGLE, code_components=g, trim=0, random_state=0).fit(X[:600]).score_samples(X))
+        g: roc_auc_score(
+            y,
+            -AutoEncoderOutlierDetector(ae, **SINGLE, code_components=g, trim=0, random_state=0)
+            .fit(X[:600])
+            .score_samples(X),
+        )
         for g in (1, 3)
     }
     assert auc[3] > 0.95, auc
@@ -244,7 +251,9 @@ def test_a_tight_cluster_of_outliers_is_trimmed_before_the_mixture():
 def test_reconstruction_score_is_the_autoencoders_error():
     X, y = planted()
     detector = AutoEncoderOutlierDetector(
-        AutoEncoder(n_components=4, max_epochs=60), n_estimators=3, outlier_score="reconstruction",
+        AutoEncoder(n_components=4, max_epochs=60),
+        n_estimators=3,
+        outlier_score="reconstruction",
         random_state=0,
     ).fit(X)
     np.testing.assert_array_equal(detector.score_samples(X), -detector.reconstruction_error(X))
@@ -252,8 +261,14 @@ def test_reconstruction_score_is_the_autoencoders_error():
     assert roc_auc_score(y, detector.reconstruction_error(X)) > 0.99
 
 
-FITTED = {"estimators_", "estimators_samples_", "max_samples_", "decision_scores_", "offset_",
-          "n_features_in_"}
+FITTED = {
+    "estimators_",
+    "estimators_samples_",
+    "max_samples_",
+    "decision_scores_",
+    "offset_",
+    "n_features_in_",
+}
 
 
 def fitted_attributes(detector):
@@ -393,7 +408,9 @@ def test_minmax_scaler_and_bce():
 
     def auc(loss):
         detector = AutoEncoderOutlierDetector(
-            AutoEncoder(loss=loss, n_components=4, max_epochs=60), **SINGLE, scaler="minmax",
+            AutoEncoder(loss=loss, n_components=4, max_epochs=60),
+            **SINGLE,
+            scaler="minmax",
             random_state=0,
         ).fit(X)
         return roc_auc_score(y, detector.reconstruction_error(X))
@@ -431,8 +448,11 @@ def test_pickle_round_trip(fitted):
 def test_too_few_rows_per_autoencoder_is_a_clear_error(max_samples):
     X, _ = planted()
     detector = AutoEncoderOutlierDetector(AutoEncoder(**FAST_AE), max_samples=max_samples)
-    with pytest.raises(ValueError, match="autoencoder 1 of the n_samples = 630 training rows|"
-                                         "autoencoder 2 of the n_samples = 630 training rows"):
+    with pytest.raises(
+        ValueError,
+        match="autoencoder 1 of the n_samples = 630 training rows|"
+        "autoencoder 2 of the n_samples = 630 training rows",
+    ):
         detector.fit(X)
     assert fitted_attributes(detector) == set()
 
@@ -442,7 +462,8 @@ def test_global_random_state_untouched_and_reproducible():
     torch_state, np_state = torch.random.get_rng_state(), np.random.get_state()[1].copy()
     scores = [
         AutoEncoderOutlierDetector(AutoEncoder(**FAST_AE), n_estimators=2, random_state=seed)
-        .fit(X).score_samples(X)
+        .fit(X)
+        .score_samples(X)
         for seed in (5, 5, None)
     ]
     assert torch.equal(torch.random.get_rng_state(), torch_state)
@@ -456,7 +477,8 @@ def test_a_members_rows_come_from_its_seed_alone():
     X, _ = planted()
     rows = [
         AutoEncoderOutlierDetector(AutoEncoder(**FAST_AE), n_estimators=n, random_state=0)
-        .fit(X).estimators_samples_
+        .fit(X)
+        .estimators_samples_
         for n in (1, 3)
     ]
     np.testing.assert_array_equal(rows[0][0], rows[1][0])

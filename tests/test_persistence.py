@@ -12,14 +12,14 @@ import zipfile
 import numpy as np
 import pytest
 import torch
+from estimators import small_autoencoders
 from hypothesis import given
 from hypothesis import strategies as st
+from model_files import FUZZ, JSON_VALUES, consistent, load_bytes, load_with_any_value, parts, rezip
 from safetensors.numpy import load as load_arrays
 from torch import nn
 
 import skae
-from estimators import small_autoencoders
-from model_files import FUZZ, JSON_VALUES, consistent, load_bytes, load_with_any_value, parts, rezip
 from skae import AutoEncoder, ModelFileError
 
 SMALL = dict(n_components=3, hidden_layer_sizes=(16,), max_epochs=3, random_state=0)
@@ -41,9 +41,12 @@ def model_bytes(fitted, tmp_path_factory):
 # Every global a pickled skae estimator may name (protocols 2 to 5): its class,
 # numpy's array reconstruction and, for protocol 2, the encoding of bytes.
 PLAIN_GLOBALS = {
-    ("numpy", "ndarray"), ("numpy", "dtype"),
-    ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.numeric", "_frombuffer"), ("numpy.core.numeric", "_frombuffer"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.numeric", "_frombuffer"),
+    ("numpy.core.numeric", "_frombuffer"),
     ("_codecs", "encode"),
 } | {(cls.__module__, cls.__name__) for cls in skae.all_estimators().values()}
 
@@ -59,9 +62,19 @@ class OnlyPlainData(pickle.Unpickler):
 
 def test_plain_data_unpickler_refuses_lookalike_globals():
     # STACK_GLOBAL with a skae module and a dotted name would reach os.system.
-    hostile = pickle.PROTO + bytes([4]) + b"".join(
-        pickle.SHORT_BINUNICODE + bytes([len(x)]) + x for x in (b"skae._io", b"os.system")
-    ) + pickle.STACK_GLOBAL + pickle.SHORT_BINUNICODE + b"\x04true" + pickle.TUPLE1 + pickle.REDUCE + pickle.STOP
+    hostile = (
+        pickle.PROTO
+        + bytes([4])
+        + b"".join(
+            pickle.SHORT_BINUNICODE + bytes([len(x)]) + x for x in (b"skae._io", b"os.system")
+        )
+        + pickle.STACK_GLOBAL
+        + pickle.SHORT_BINUNICODE
+        + b"\x04true"
+        + pickle.TUPLE1
+        + pickle.REDUCE
+        + pickle.STOP
+    )
     with pytest.raises(pickle.UnpicklingError, match="refused skae._io.os.system"):
         OnlyPlainData(io.BytesIO(hostile)).load()
     with pytest.raises(pickle.UnpicklingError, match="refused"):
@@ -141,7 +154,10 @@ MUTATIONS = {
     "unknown class": (lambda c, b: ({**c, "class": "os.system"}, b), "Unknown estimator class"),
     "future version": (lambda c, b: ({**c, "format_version": 99}, b), "newer"),
     "not plain data": (
-        lambda c, b: ({**c, "params": {**c["params"], "activation": {"py/object": "os.system"}}}, b),
+        lambda c, b: (
+            {**c, "params": {**c["params"], "activation": {"py/object": "os.system"}}},
+            b,
+        ),
         "Unknown encoded value",
     ),
     "bad parameter value": (
@@ -153,7 +169,8 @@ MUTATIONS = {
         "parameters",
     ),
     "modified checksum": (
-        lambda c, b: ({**c, "sha256": {"weights.safetensors": "0" * 64}}, b), "checksum",
+        lambda c, b: ({**c, "sha256": {"weights.safetensors": "0" * 64}}, b),
+        "checksum",
     ),
     "altered weights": (lambda c, b: (c, b[:-4] + b"\x00\x00\x80\x7f"), "checksum"),
     "wrong tensor shape": (wrong_shape, "shape"),
@@ -163,7 +180,10 @@ MUTATIONS = {
     ),
     "not a format": (lambda c, b: ({**c, "format": "pickle"}, b), "not a skae model"),
     "many layers": (
-        lambda c, b: ({**c, "params": {**c["params"], "hidden_layer_sizes": {"tuple": [4] * 10**5}}}, b),
+        lambda c, b: (
+            {**c, "params": {**c["params"], "hidden_layer_sizes": {"tuple": [4] * 10**5}}},
+            b,
+        ),
         "layers",
     ),
 }
@@ -229,36 +249,63 @@ def nested(depth):
 
 HOSTILE = {
     "600-deep parameter": (
-        lambda c, b: ({**c, "params": {**c["params"], "penalties": nested(600)}}, b), "nested deeper"
+        lambda c, b: ({**c, "params": {**c["params"], "penalties": nested(600)}}, b),
+        "nested deeper",
     ),
-    "5000-deep parameter": (lambda c, b: ({**c, "params": {**c["params"], "penalties": "DEEP"}}, b), "JSON"),
-    "5000-digit integer": (lambda c, b: ({**c, "params": {**c["params"], "max_epochs": "DIGITS"}}, b), "JSON"),
+    "5000-deep parameter": (
+        lambda c, b: ({**c, "params": {**c["params"], "penalties": "DEEP"}}, b),
+        "JSON",
+    ),
+    "5000-digit integer": (
+        lambda c, b: ({**c, "params": {**c["params"], "max_epochs": "DIGITS"}}, b),
+        "JSON",
+    ),
     "callback that is a string": (
-        lambda c, b: ({**c, "params": {**c["params"], "callbacks": ["x"]}}, b), "valid AutoEncoder"
+        lambda c, b: ({**c, "params": {**c["params"], "callbacks": ["x"]}}, b),
+        "valid AutoEncoder",
     ),
     "manifest shape not a list": (
-        lambda c, b: with_manifest_entry(c, b, sorted(c["tensors"])[0], {"shape": 5, "dtype": "float32"}),
+        lambda c, b: with_manifest_entry(
+            c, b, sorted(c["tensors"])[0], {"shape": 5, "dtype": "float32"}
+        ),
         "shape",
     ),
     "manifest dtype": (
-        lambda c, b: with_manifest_entry(c, b, sorted(c["tensors"])[0], {"shape": [2], "dtype": "object"}),
+        lambda c, b: with_manifest_entry(
+            c, b, sorted(c["tensors"])[0], {"shape": [2], "dtype": "object"}
+        ),
         "dtype",
     ),
     "huge n_components": (
-        lambda c, b: ({**c, "params": {**c["params"], "n_components": 2**62}}, b), "larger than any"
+        lambda c, b: ({**c, "params": {**c["params"], "n_components": 2**62}}, b),
+        "larger than any",
     ),
     "wide layer": (
-        lambda c, b: ({**c, "params": {**c["params"], "hidden_layer_sizes": {"tuple": [10**12]}}}, b),
+        lambda c, b: (
+            {**c, "params": {**c["params"], "hidden_layer_sizes": {"tuple": [10**12]}}},
+            b,
+        ),
         "larger than any",
     ),
     "NaN weight": (nan_weight, "NaN"),
-    "infinite loss": (lambda c, b: ({**c, "attributes": {**c["attributes"], "best_loss_": 1e999}}, b), "best_loss_"),
+    "infinite loss": (
+        lambda c, b: ({**c, "attributes": {**c["attributes"], "best_loss_": 1e999}}, b),
+        "best_loss_",
+    ),
     "feature names of the wrong length": (
-        lambda c, b: ({**c, "attributes": {**c["attributes"], "feature_names_in_": {"str_array": ["a", "b"]}}}, b),
+        lambda c, b: (
+            {
+                **c,
+                "attributes": {**c["attributes"], "feature_names_in_": {"str_array": ["a", "b"]}},
+            },
+            b,
+        ),
         "feature_names_in_",
     ),
     "tensor declared huge": (
-        lambda c, b: with_manifest_entry(c, b, "big", {"shape": [2**40, 2**10], "dtype": "float32"}),
+        lambda c, b: with_manifest_entry(
+            c, b, "big", {"shape": [2**40, 2**10], "dtype": "float32"}
+        ),
         "more than allowed",
     ),
 }
@@ -282,7 +329,9 @@ def test_every_failure_is_a_model_file_error_with_its_cause(tmp_path):
 
 
 def test_conv_image_shape_must_hold_the_features(digits, tmp_path):
-    conv = skae.ConvAutoEncoder(n_components=2, hidden_layer_sizes=(2,), max_epochs=1, random_state=0)
+    conv = skae.ConvAutoEncoder(
+        n_components=2, hidden_layer_sizes=(2,), max_epochs=1, random_state=0
+    )
     skae.save(conv.fit(digits[0][:50]), tmp_path / "c.skae")
     config, blob = parts((tmp_path / "c.skae").read_bytes())
     for bad in ([1.5, 8, 8], [1, 8, 9]):
@@ -294,7 +343,9 @@ def test_conv_image_shape_must_hold_the_features(digits, tmp_path):
 def test_a_million_declared_layers_are_refused_before_building(digits, tmp_path):
     """An adversarial autoencoder declaring 10**6 discriminator layers: once 120 s and 3.3 GB."""
 
-    aae = skae.AdversarialAutoEncoder(n_components=2, hidden_layer_sizes=(8,), max_epochs=1, random_state=0)
+    aae = skae.AdversarialAutoEncoder(
+        n_components=2, hidden_layer_sizes=(8,), max_epochs=1, random_state=0
+    )
     skae.save(aae.fit(digits[0][:50]), tmp_path / "a.skae")
     config, blob = parts((tmp_path / "a.skae").read_bytes())
     config["params"]["discriminator_hidden_layer_sizes"] = {"tuple": [1] * 10**6}
@@ -351,14 +402,19 @@ try:
     skae.load({str(path)!r})
 except skae.ModelFileError as exc:
     print("refused:", exc)
-print(time.perf_counter() - start, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(time.perf_counter() - start, grown / 1024)
 """
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     refused, figures = out.stdout.strip().splitlines()
     # An honest header is refused on its claimed size; a lying one stops zipfile after the
     # claimed bytes, whose CRC then fails.
-    assert refused.startswith("refused:") and ("Bad CRC-32" if lie else "claims") in refused, refused
+    assert refused.startswith("refused:") and ("Bad CRC-32" if lie else "claims") in refused, (
+        refused
+    )
     seconds, megabytes = map(float, figures.split())
     assert seconds < 1.0 and megabytes < 100, (seconds, megabytes)
 
@@ -432,7 +488,9 @@ def hostile_file(config, blob, kind, size, method, value):
 @given(
     kind=st.sampled_from(["layers", "nesting", "manifest", "bomb"]),
     size=st.integers(17, 20_000),
-    method=st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA]),
+    method=st.sampled_from(
+        [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA]
+    ),
     value=JSON_VALUES,
 )
 def test_fuzz_hostile_shapes(kind, size, method, value, model_bytes, tmp_path):
@@ -467,7 +525,9 @@ def test_every_estimator_persists(estimator, digits, tmp_path):
     np.testing.assert_array_equal(skae.load(tmp_path / "m.skae").transform(X), expected)
     sio = pytest.importorskip("skops.io")
     data = sio.dumps(fitted)
-    assert sio.get_untrusted_types(data=data) == [f"{type(fitted).__module__}.{type(fitted).__name__}"]
+    assert sio.get_untrusted_types(data=data) == [
+        f"{type(fitted).__module__}.{type(fitted).__name__}"
+    ]
 
 
 def test_a_fresh_process_loads_a_class_it_has_not_imported(digits, tmp_path):
@@ -478,10 +538,12 @@ def test_a_fresh_process_loads_a_class_it_has_not_imported(digits, tmp_path):
     skae.save(conv.fit(digits[0][:100]), tmp_path / "conv.skae")
     code = (
         "import sys, skae; assert 'skae._conv' not in sys.modules; "
-        f"print(type(skae.load({str(tmp_path / 'conv.skae')!r})).__name__, len(skae.all_estimators()), "
-        "'torch._dynamo' in sys.modules)"
+        f"model = skae.load({str(tmp_path / 'conv.skae')!r}); "
+        "print(type(model).__name__, len(skae.all_estimators()), 'torch._dynamo' in sys.modules)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.split() == ["ConvAutoEncoder", str(len(skae.all_estimators())), "False"]
 
 
@@ -508,7 +570,9 @@ def test_onnx_refuses_what_is_not_one_network_and_says_what_to_export(digits, tm
     X, y = digits
     ae = dict(n_components=2, hidden_layer_sizes=(8,), max_epochs=1, random_state=0)
     cases = {
-        "estimators_\\[i\\].estimator_": skae.AutoEncoderOutlierDetector(AutoEncoder(**ae), n_estimators=2),
+        "estimators_\\[i\\].estimator_": skae.AutoEncoderOutlierDetector(
+            AutoEncoder(**ae), n_estimators=2
+        ),
         "clf.estimator_": skae.AutoEncoderClassifier(AutoEncoder(**ae), max_epochs=1),
         "reg.estimator_": skae.AutoEncoderRegressor(AutoEncoder(**ae), max_epochs=1),
         "HashingAutoEncoder": skae.HammingIndex(),
@@ -518,7 +582,9 @@ def test_onnx_refuses_what_is_not_one_network_and_says_what_to_export(digits, tm
         with pytest.raises(TypeError, match=advice):
             skae.to_onnx(estimator, tmp_path / "x.onnx")
     with pytest.raises(TypeError, match="not a skae autoencoder"):
-        skae.to_onnx(__import__("sklearn.decomposition").decomposition.PCA(2).fit(X), tmp_path / "x.onnx")
+        skae.to_onnx(
+            __import__("sklearn.decomposition").decomposition.PCA(2).fit(X), tmp_path / "x.onnx"
+        )
     assert not (tmp_path / "x.onnx").exists()
 
 

@@ -1,4 +1,4 @@
-"""skae.save/load for the applications: the outlier detector, the classifier, the regressor and HammingIndex."""
+"""skae.save/load for the applications: outlier detector, classifier, regressor, HammingIndex."""
 
 import copy
 import json
@@ -29,29 +29,48 @@ HEAD = dict(head_layer_sizes=(), max_epochs=5, random_state=0)
 def applications(X, digit):
     """Each application in the configurations whose files differ in shape, with its ``y``."""
     return {
-        "detector": (skae.AutoEncoderOutlierDetector(AutoEncoder(**AE), n_estimators=2, random_state=0), None),
+        "detector": (
+            skae.AutoEncoderOutlierDetector(AutoEncoder(**AE), n_estimators=2, random_state=0),
+            None,
+        ),
         "detector reconstruction minmax": (
             skae.AutoEncoderOutlierDetector(
-                AutoEncoder(**AE), n_estimators=2, outlier_score="reconstruction", scaler="minmax",
+                AutoEncoder(**AE),
+                n_estimators=2,
+                outlier_score="reconstruction",
+                scaler="minmax",
                 random_state=0,
             ),
             None,
         ),
         "detector scaler instance, mixture": (
             skae.AutoEncoderOutlierDetector(
-                AutoEncoder(**AE), n_estimators=1, scaler=StandardScaler(), code_components=2, random_state=0,
+                AutoEncoder(**AE),
+                n_estimators=1,
+                scaler=StandardScaler(),
+                code_components=2,
+                random_state=0,
             ),
             None,
         ),
-        "classifier": (skae.AutoEncoderClassifier(AutoEncoder(**AE), **HEAD), np.array(list("abcdefghij"))[digit]),
+        "classifier": (
+            skae.AutoEncoderClassifier(AutoEncoder(**AE), **HEAD),
+            np.array(list("abcdefghij"))[digit],
+        ),
         "classifier on a frozen autoencoder": (
-            skae.AutoEncoderClassifier(FrozenEstimator(AutoEncoder(**AE).fit(X)), **HEAD), digit,
+            skae.AutoEncoderClassifier(FrozenEstimator(AutoEncoder(**AE).fit(X)), **HEAD),
+            digit,
         ),
         "regressor, two outputs": (
-            skae.AutoEncoderRegressor(AutoEncoder(**AE), freeze_encoder=False, **HEAD), X[:, [10, 30]],
+            skae.AutoEncoderRegressor(AutoEncoder(**AE), freeze_encoder=False, **HEAD),
+            X[:, [10, 30]],
         ),
         "index of a hashing autoencoder": (
-            skae.HammingIndex(skae.HashingAutoEncoder(n_bits=16, hidden_layer_sizes=(8,), max_epochs=2, random_state=0)),
+            skae.HammingIndex(
+                skae.HashingAutoEncoder(
+                    n_bits=16, hidden_layer_sizes=(8,), max_epochs=2, random_state=0
+                )
+            ),
             None,
         ),
         "index of raw bits": (skae.HammingIndex(n_neighbors=3), None),
@@ -115,13 +134,17 @@ def test_loaded_application_keeps_its_type_parameters_and_attributes(saved):
         np.testing.assert_array_equal(a, b)
     classifier = skae.load(saved["classifier"][1])
     assert list(classifier.classes_) == list("abcdefghij")
-    assert isinstance(skae.load(saved["classifier on a frozen autoencoder"][1]).estimator, FrozenEstimator)
+    assert isinstance(
+        skae.load(saved["classifier on a frozen autoencoder"][1]).estimator, FrozenEstimator
+    )
 
 
 def test_save_refuses_parts_it_cannot_store_without_pickle(digits, tmp_path):
     X = digits[0][:200]
     pipeline = make_pipeline(StandardScaler(), AutoEncoder(**AE))
-    detector = skae.AutoEncoderOutlierDetector(pipeline, n_estimators=1, outlier_score="reconstruction").fit(X)
+    detector = skae.AutoEncoderOutlierDetector(
+        pipeline, n_estimators=1, outlier_score="reconstruction"
+    ).fit(X)
     with pytest.raises(TypeError, match="estimator holds a Pipeline.*joblib.dump"):
         skae.save(detector, tmp_path / "d.skae")
     index = skae.HammingIndex(PCA(8)).fit(X)
@@ -147,74 +170,107 @@ def member(config, i=0):
 
 def edit(change):
     """A mutation of the JSON only."""
+
     def mutate(config, blob):
         config = copy.deepcopy(config)
         change(config)
         return config, blob
+
     return mutate
 
 
 def edit_arrays(change):
     """A mutation of the arrays, with checksum and manifest made to agree."""
+
     def mutate(config, blob):
         arrays = dict(load_arrays(blob))
         change(config, arrays)
         return consistent(config, arrays)
+
     return mutate
 
 
 def repeat_members(n):
     """The detector's first member declared ``n`` times, each with its own tensors."""
+
     def change(config, arrays):
         text = json.dumps(member(config))
         config["attributes"]["estimators_"]["parts"] = [
             json.loads(text.replace("estimators_.0/", f"estimators_.{i}/")) for i in range(n)
         ]
-        config["attributes"]["estimators_samples_"]["arrays"] = [f"@estimators_samples_.{i}" for i in range(n)]
+        config["attributes"]["estimators_samples_"]["arrays"] = [
+            f"@estimators_samples_.{i}" for i in range(n)
+        ]
         config["params"]["n_estimators"] = n
-        first = {k: v for k, v in arrays.items() if "estimators_.0/" in k or k == "@estimators_samples_.0"}
+        first = {
+            k: v
+            for k, v in arrays.items()
+            if "estimators_.0/" in k or k == "@estimators_samples_.0"
+        }
         for k in first:
             del arrays[k]
         for i in range(n):
             arrays.update({k.replace(".0", f".{i}", 1): v for k, v in first.items()})
+
     return edit_arrays(change)
 
 
 def deep_frozen(config):
     node = config["params"]["estimator"]["estimator"]
     for _ in range(6):
-        node = {"class": "FrozenEstimator", "params": {"estimator": {"estimator": node}}, "attributes": {}}
+        node = {
+            "class": "FrozenEstimator",
+            "params": {"estimator": {"estimator": node}},
+            "attributes": {},
+        }
     config["params"]["estimator"] = {"estimator": node}
 
 
 DETECTOR_HOSTILE = {
     "part of a class outside the allow-list": (
-        edit(lambda c: member(c).update({"class": "Pipeline"})), "Unknown class 'Pipeline'",
+        edit(lambda c: member(c).update({"class": "Pipeline"})),
+        "Unknown class 'Pipeline'",
     ),
     "mixture that is not full": (
-        edit(lambda c: member(c)["attributes"]["code_density_"]["part"]["params"].update(covariance_type="diag")),
+        edit(
+            lambda c: member(c)["attributes"]["code_density_"]["part"]["params"].update(
+                covariance_type="diag"
+            )
+        ),
         "full covariances",
     ),
     "member with other settings": (
-        edit(lambda c: member(c)["params"].update(outlier_score="reconstruction")), "settings differ",
+        edit(lambda c: member(c)["params"].update(outlier_score="reconstruction")),
+        "settings differ",
     ),
     "fewer members than declared": (edit(lambda c: c["params"].update(n_estimators=5)), "members"),
     "array of another part": (
-        edit(lambda c: member(c)["attributes"].update(residual_scale_={"array": "@decision_scores_"})),
+        edit(
+            lambda c: member(c)["attributes"].update(residual_scale_={"array": "@decision_scores_"})
+        ),
         "not its own",
     ),
-    "network in a part that has none": (edit(lambda c: member(c).update(history=[])), "cannot hold one"),
+    "network in a part that has none": (
+        edit(lambda c: member(c).update(history=[])),
+        "cannot hold one",
+    ),
     "no fitted attributes": (edit(lambda c: c.pop("attributes")), "no fitted attributes"),
     "unfitted member": (edit(lambda c: member(c).pop("attributes")), "not fitted"),
-    "unused tensor": (edit_arrays(lambda c, a: a.update(extra=np.zeros(3, np.float32))), "no part uses"),
+    "unused tensor": (
+        edit_arrays(lambda c, a: a.update(extra=np.zeros(3, np.float32))),
+        "no part uses",
+    ),
     "integer scores": (
-        edit_arrays(lambda c, a: a.update({"@decision_scores_": np.zeros(3, np.int64)})), "dtype int64",
+        edit_arrays(lambda c, a: a.update({"@decision_scores_": np.zeros(3, np.int64)})),
+        "dtype int64",
     ),
     "scaler of the wrong width": (
-        edit_arrays(lambda c, a: a.update({"estimators_.0/scaler_/@mean_": np.zeros(3)})), "one value per feature",
+        edit_arrays(lambda c, a: a.update({"estimators_.0/scaler_/@mean_": np.zeros(3)})),
+        "one value per feature",
     ),
     "tensor names nested deep": (
-        edit_arrays(lambda c, a: a.update({"a/" * 8 + "w": np.zeros(1, np.float32)})), "nests deeper",
+        edit_arrays(lambda c, a: a.update({"a/" * 8 + "w": np.zeros(1, np.float32)})),
+        "nests deeper",
     ),
     "300 members": (repeat_members(300), "at most 256 parts"),
 }
@@ -234,7 +290,9 @@ def test_a_megabyte_detector_of_many_members_loads_within_a_second(tmp_path):
     # The most members a file under 1 MiB can declare: tiny autoencoders on 3 features.
     X = np.random.default_rng(0).normal(size=(40, 3))
     tiny = AutoEncoder(n_components=1, hidden_layer_sizes=(), max_epochs=1, random_state=0)
-    detector = skae.AutoEncoderOutlierDetector(tiny, n_estimators=1, max_samples=1.0, random_state=0).fit(X)
+    detector = skae.AutoEncoderOutlierDetector(
+        tiny, n_estimators=1, max_samples=1.0, random_state=0
+    ).fit(X)
     skae.save(detector, tmp_path / "one.skae")
     config, blob = repeat_members(140)(*parts((tmp_path / "one.skae").read_bytes()))
     path = tmp_path / "many.skae"
@@ -248,27 +306,38 @@ def test_a_megabyte_detector_of_many_members_loads_within_a_second(tmp_path):
         n_members = len(skae.load({str(path)!r}).estimators_)
         print(n_members, time.perf_counter() - start)
     """)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     n_members, seconds = result.stdout.split()
     assert n_members == "140" and float(seconds) < 1.0, seconds
 
 
 OTHER_HOSTILE = {
-    "classifier on frozen parts nested deep": ("classifier on a frozen autoencoder", edit(deep_frozen), "nests more"),
+    "classifier on frozen parts nested deep": (
+        "classifier on a frozen autoencoder",
+        edit(deep_frozen),
+        "nests more",
+    ),
     "regressor's statistics of the wrong width": (
         "regressor, two outputs",
         edit_arrays(lambda c, a: a.update({"@_target_mean_": np.zeros(3)})),
         "one value per output",
     ),
     "classifier with an object as a class label": (
-        "classifier", edit(lambda c: c["attributes"].update(classes_={"py/object": "os.system"})),
+        "classifier",
+        edit(lambda c: c["attributes"].update(classes_={"py/object": "os.system"})),
         "Unknown encoded value",
     ),
     "index codes of the wrong shape": (
-        "index of raw bits", edit_arrays(lambda c, a: a.update({"@codes_": np.zeros((2, 1), np.uint64)})), "codes_",
+        "index of raw bits",
+        edit_arrays(lambda c, a: a.update({"@codes_": np.zeros((2, 1), np.uint64)})),
+        "codes_",
     ),
     "index codes that are floats": (
-        "index of raw bits", edit_arrays(lambda c, a: a.update({"@codes_": np.zeros((300, 1))})), "dtype float64",
+        "index of raw bits",
+        edit_arrays(lambda c, a: a.update({"@codes_": np.zeros((300, 1))})),
+        "dtype float64",
     ),
 }
 

@@ -34,8 +34,9 @@ def test_kl_sparsity_reaches_target_on_held_out_data(split):
 def test_l1_sparsity_zeroes_more_code_units(split):
     X_train, X_test = split
     fits = {
-        w: SparseAutoEncoder(n_components=32, sparsity="l1", sparsity_weight=w, max_epochs=40,
-                             **SMALL).fit(X_train)
+        w: SparseAutoEncoder(
+            n_components=32, sparsity="l1", sparsity_weight=w, max_epochs=40, **SMALL
+        ).fit(X_train)
         for w in (0.0, 1e-3)
     }
     plain = AutoEncoder(n_components=32, max_epochs=40, **SMALL).fit(X_train)
@@ -62,8 +63,9 @@ def test_penalties_combine_with_any_variant(split):
     X_train, X_test = split
     kwargs = dict(n_components=32, max_epochs=40, **SMALL)
     plain = DenoisingAutoEncoder(noise="masking", noise_level=0.2, **kwargs).fit(X_train)
-    sparse = DenoisingAutoEncoder(noise="masking", noise_level=0.2,
-                                  penalties=[L1Activity(1e-2)], **kwargs).fit(X_train)
+    sparse = DenoisingAutoEncoder(
+        noise="masking", noise_level=0.2, penalties=[L1Activity(1e-2)], **kwargs
+    ).fit(X_train)
     assert np.abs(sparse.transform(X_test)).mean() < 0.5 * np.abs(plain.transform(X_test)).mean()
 
 
@@ -83,10 +85,12 @@ def test_closed_form_jacobian_matches_the_autograd_one():
             return torch.sigmoid(layer(x))
 
     x = torch.randn(5, 6)
-    expected = torch.stack([
-        torch.autograd.functional.jacobian(lambda r: torch.sigmoid(layer(r)), row).pow(2).sum()
-        for row in x
-    ])
+    expected = torch.stack(
+        [
+            torch.autograd.functional.jacobian(lambda r: torch.sigmoid(layer(r)), row).pow(2).sum()
+            for row in x
+        ]
+    )
     torch.testing.assert_close(jacobian_frobenius(closed, x), expected)
     torch.testing.assert_close(jacobian_frobenius(Generic(), x), expected)
 
@@ -111,8 +115,9 @@ def test_contractive_encoder_is_less_sensitive_at_comparable_error(split):
         return -est.score(X_test), jac, jac / est.transform(X_test).var(axis=0).sum()
 
     ae = measure(AutoEncoder(n_components=8, max_epochs=60, **SMALL))
-    cae = measure(ContractiveAutoEncoder(n_components=8, contractive_weight=2e-4,
-                                         max_epochs=60, **SMALL))
+    cae = measure(
+        ContractiveAutoEncoder(n_components=8, contractive_weight=2e-4, max_epochs=60, **SMALL)
+    )
     assert cae[0] < 1.1 * ae[0], (cae, ae)  # comparable reconstruction error
     assert cae[1] < ae[1] / 2, (cae, ae)  # measured: 3.9x lower
     assert cae[2] < ae[2] / 1.3, (cae, ae)  # measured: 1.5x lower

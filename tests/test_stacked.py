@@ -26,14 +26,23 @@ def spy(log):
 def test_pretraining_trains_the_deep_network_layer_by_layer(digits):
     X, _ = digits
     log = []
-    sae = StackedAutoEncoder(n_components=4, hidden_layer_sizes=(32, 16), pretrain_epochs=4,
-                             max_epochs=1, callbacks=[spy(log)], random_state=0).fit(X)
+    sae = StackedAutoEncoder(
+        n_components=4,
+        hidden_layer_sizes=(32, 16),
+        pretrain_epochs=4,
+        max_epochs=1,
+        callbacks=[spy(log)],
+        random_state=0,
+    ).fit(X)
     assert len(log) == 4  # three shallow autoencoders, then the end-to-end fine-tuning
     deep = {id(p) for p in sae.module_.parameters()}
     assert log[-1][0] is sae.module_
     for (module, first, last), n_in, n_hidden in zip(log[:3], [64, 32, 16], [32, 16, 4]):
         layers = [m for m in module.modules() if hasattr(m, "in_features")]
-        assert [(m.in_features, m.out_features) for m in layers] == [(n_in, n_hidden), (n_hidden, n_in)]
+        assert [(m.in_features, m.out_features) for m in layers] == [
+            (n_in, n_hidden),
+            (n_hidden, n_in),
+        ]
         # The shallow autoencoders train the deep network's own tensors, not copies.
         assert {id(p) for p in module.parameters()} <= deep
         assert last < 0.9 * first
@@ -54,9 +63,14 @@ def test_pretraining_lowers_held_out_error_at_equal_fine_tuning(digits):
     X_train, X_test = train_test_split(X, test_size=0.25, random_state=0)
 
     def error(pretrain_epochs):
-        sae = StackedAutoEncoder(n_components=4, hidden_layer_sizes=(64, 32, 16),
-                                 pretrain_epochs=pretrain_epochs, max_epochs=10,
-                                 n_iter_no_change=None, random_state=0).fit(X_train)
+        sae = StackedAutoEncoder(
+            n_components=4,
+            hidden_layer_sizes=(64, 32, 16),
+            pretrain_epochs=pretrain_epochs,
+            max_epochs=10,
+            n_iter_no_change=None,
+            random_state=0,
+        ).fit(X_train)
         return float(np.mean((sae.inverse_transform(sae.transform(X_test)) - X_test) ** 2))
 
     # Measured: 0.072 from random weights, 0.051 after 10 epochs per layer (seeds 1-3 alike).
@@ -69,8 +83,9 @@ def test_pretraining_reads_sparse_input_and_leaves_global_rng(digits):
 
     X = sp.csr_matrix(digits[0][:300])
     state = torch.random.get_rng_state()
-    params = dict(n_components=3, hidden_layer_sizes=(16, 8), pretrain_epochs=2, max_epochs=2,
-                  random_state=0)
+    params = dict(
+        n_components=3, hidden_layer_sizes=(16, 8), pretrain_epochs=2, max_epochs=2, random_state=0
+    )
     a = StackedAutoEncoder(**params).fit(X).transform(X)
     assert torch.equal(state, torch.random.get_rng_state())
     b = StackedAutoEncoder(**params).fit(X.toarray()).transform(X.toarray())

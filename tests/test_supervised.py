@@ -13,7 +13,13 @@ from skae import AutoEncoder, AutoEncoderClassifier, AutoEncoderRegressor, Denoi
 
 def tiny_autoencoder(**kwargs):
     return AutoEncoder(
-        **{"n_components": 4, "hidden_layer_sizes": (8,), "max_epochs": 5, "batch_size": 16, **kwargs}
+        **{
+            "n_components": 4,
+            "hidden_layer_sizes": (8,),
+            "max_epochs": 5,
+            "batch_size": 16,
+            **kwargs,
+        }
     )
 
 
@@ -21,13 +27,17 @@ def tiny_autoencoder(**kwargs):
 def pretrained(digits):
     """An autoencoder fitted once on all digits, shared by the tests that freeze it."""
     X, _ = digits
-    return AutoEncoder(n_components=16, hidden_layer_sizes=(64,), max_epochs=30, random_state=0).fit(X)
+    return AutoEncoder(
+        n_components=16, hidden_layer_sizes=(64,), max_epochs=30, random_state=0
+    ).fit(X)
 
 
 def few_labels(y, per_class, seed=0):
     """y with all but ``per_class`` rows of each class replaced by -1."""
     rng = np.random.RandomState(seed)
-    keep = np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, replace=False) for c in np.unique(y)])
+    keep = np.concatenate(
+        [rng.choice(np.flatnonzero(y == c), per_class, replace=False) for c in np.unique(y)]
+    )
     partial = np.full_like(y, -1)
     partial[keep] = y[keep]
     return partial
@@ -51,10 +61,14 @@ def test_unlabelled_rows_feed_pretraining_only(digits):
         torch.testing.assert_close(clf.estimator_.module_.state_dict()[k], v, rtol=0, atol=0)
     # The supervised stage saw the labelled rows only: 50 rows, in batches of 32.
     assert [row["train_batch_count"] for row in clf.net_.history][:1] == [2]
-    assert sum(b["train_batch_size"] for b in clf.net_.history[0]["batches"]) == labelled.sum() == 50
+    assert (
+        sum(b["train_batch_size"] for b in clf.net_.history[0]["batches"]) == labelled.sum() == 50
+    )
     # Every row set the code's standardisation: the mean of all 1797 codes, not of the 50 labelled.
     codes = clf.estimator_.transform(X.astype(np.float32))
-    np.testing.assert_allclose(clf.module_.code_mean.numpy(), codes.mean(axis=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        clf.module_.code_mean.numpy(), codes.mean(axis=0), rtol=1e-5, atol=1e-6
+    )
     assert np.abs(codes[labelled].mean(axis=0) - codes.mean(axis=0)).max() > 1e-3
     # So the same labelled rows with the same frozen autoencoder give the same model only
     # when the unlabelled rows come too.
@@ -88,7 +102,9 @@ def test_frozen_encoder_trains_the_head_only(digits, pretrained):
     for k, v in state(frozen.module_.autoencoder).items():
         torch.testing.assert_close(v, before[k], rtol=0, atol=0)
     np.testing.assert_array_equal(
-        frozen.module_.autoencoder.encoder(torch.as_tensor(X[:5], dtype=torch.float32)).detach().numpy(),
+        frozen.module_.autoencoder.encoder(torch.as_tensor(X[:5], dtype=torch.float32))
+        .detach()
+        .numpy(),
         pretrained.transform(X[:5].astype(np.float32)),
     )
     # ... and the head learnt: well above chance on all digits.
@@ -97,7 +113,9 @@ def test_frozen_encoder_trains_the_head_only(digits, pretrained):
     tuned = AutoEncoderClassifier(
         FrozenEstimator(pretrained), freeze_encoder=False, max_epochs=20, random_state=0
     ).fit(X, y_partial)
-    encoder = {k: v for k, v in state(tuned.module_.autoencoder).items() if k.startswith("encoder.")}
+    encoder = {
+        k: v for k, v in state(tuned.module_.autoencoder).items() if k.startswith("encoder.")
+    }
     moved = [not torch.equal(v, before[k]) for k, v in encoder.items()]
     assert len(moved) == 4
     assert all(moved)
@@ -116,8 +134,13 @@ def test_reconstruction_term_keeps_the_autoencoder_reconstructing(digits, pretra
 
     fits = {
         w: AutoEncoderClassifier(
-            FrozenEstimator(pretrained), freeze_encoder=False, reconstruction_weight=w, warm_up_head=False,
-            max_epochs=60, lr=3e-3, random_state=0,
+            FrozenEstimator(pretrained),
+            freeze_encoder=False,
+            reconstruction_weight=w,
+            warm_up_head=False,
+            max_epochs=60,
+            lr=3e-3,
+            random_state=0,
         ).fit(X, y_partial)
         for w in (0.0, 10.0)
     }
@@ -136,8 +159,14 @@ def test_linear_head_with_passthrough_is_logistic_regression_on_input_and_code(d
     y_partial = few_labels(y, 5)
     labelled = y_partial != -1
     clf = AutoEncoderClassifier(
-        FrozenEstimator(pretrained), head_layer_sizes=(), alpha=2.0, lr=1e-2, max_epochs=3000,
-        tol=0, n_iter_no_change=50, random_state=0,
+        FrozenEstimator(pretrained),
+        head_layer_sizes=(),
+        alpha=2.0,
+        lr=1e-2,
+        max_epochs=3000,
+        tol=0,
+        n_iter_no_change=50,
+        random_state=0,
     ).fit(X, y_partial)
     assert clf.module_.head[0].in_features == 64 + 16
     codes = pretrained.transform(X).astype(np.float64)
@@ -157,7 +186,11 @@ def test_linear_head_with_passthrough_is_logistic_regression_on_input_and_code(d
     assert np.mean(clf.predict(X) == lr.predict(features)) > 0.99
     # Without passthrough the head sees the 16 code values only, and does worse than with them.
     code_only = AutoEncoderClassifier(
-        FrozenEstimator(pretrained), head_layer_sizes=(), passthrough=False, lr=1e-2, random_state=0,
+        FrozenEstimator(pretrained),
+        head_layer_sizes=(),
+        passthrough=False,
+        lr=1e-2,
+        random_state=0,
     ).fit(X, y_partial)
     assert code_only.module_.head[0].in_features == 16
     assert code_only.score(X, y) < clf.score(X, y)
@@ -181,7 +214,9 @@ def test_regressor_multi_output_with_unlabelled_rows(digits):
     targets = np.c_[X[:, :32].mean(axis=1), 100 * X[:, 32:].mean(axis=1) - 7]  # two scales
     y = targets.copy()
     y[400:] = np.nan
-    reg = AutoEncoderRegressor(tiny_autoencoder(max_epochs=10), max_epochs=60, lr=3e-3, random_state=0)
+    reg = AutoEncoderRegressor(
+        tiny_autoencoder(max_epochs=10), max_epochs=60, lr=3e-3, random_state=0
+    )
     reg.fit(X, y)
     assert reg.n_outputs_ == 2 and reg.predict(X[:3]).shape == (3, 2)
     assert reg.score(X[400:], targets[400:]) > 0.8
@@ -196,7 +231,9 @@ def test_joblib_and_pickle_round_trip(Estimator, digits, tmp_path):
     X, y = digits
     est = Estimator(
         DenoisingAutoEncoder(n_components=4, hidden_layer_sizes=(8,), max_epochs=3),
-        head_layer_sizes=(6,), max_epochs=3, random_state=0,
+        head_layer_sizes=(6,),
+        max_epochs=3,
+        random_state=0,
     ).fit(X[:300], y[:300])
     state = est._network_.__getstate__()
     assert "net_" not in state and "_net_state" in state  # plain data, not a pickled torch module
@@ -211,7 +248,9 @@ def test_global_random_state_untouched_and_reproducible(digits):
     X, y = digits
     torch_state, np_state = torch.random.get_rng_state(), np.random.get_state()[1].copy()
     fits = [
-        AutoEncoderClassifier(tiny_autoencoder(), max_epochs=5, random_state=3).fit(X, few_labels(y, 5))
+        AutoEncoderClassifier(tiny_autoencoder(), max_epochs=5, random_state=3).fit(
+            X, few_labels(y, 5)
+        )
         for _ in range(2)
     ]
     assert torch.equal(torch.random.get_rng_state(), torch_state)
@@ -242,9 +281,14 @@ def test_pretraining_on_unlabelled_rows_helps_with_few_labels(digits):
         y_partial = few_labels(y_pool, 5, seed)
         accuracy = {
             epochs: AutoEncoderClassifier(
-                AutoEncoder(n_components=10, hidden_layer_sizes=(64,), loss="bce", max_epochs=epochs),
-                max_epochs=100, random_state=seed,
-            ).fit(X_pool, y_partial).score(X_test, y_test)
+                AutoEncoder(
+                    n_components=10, hidden_layer_sizes=(64,), loss="bce", max_epochs=epochs
+                ),
+                max_epochs=100,
+                random_state=seed,
+            )
+            .fit(X_pool, y_partial)
+            .score(X_test, y_test)
             for epochs in (1, 100)
         }
         assert accuracy[100] > 0.75, accuracy
