@@ -2,8 +2,9 @@
 
 :class:`BaseAutoEncoder` owns validation, seeding, the train/validation
 split, batched inference and the fitted-state contract. A variant declares
-its new parameters in ``_defaults`` (and ``_parameter_constraints``) and
-overrides one or two hooks:
+its new parameters in an explicit ``__init__`` (and in
+``_parameter_constraints``), documents the shared ones with
+:func:`skae._docstring.fill_doc`, and overrides one or two hooks:
 
 - ``_build_module(n_features)``: the torch module (default: a mirrored MLP);
 - ``_build_noise()``: input corruption applied only in training;
@@ -42,133 +43,9 @@ from ._data import (
 )
 from ._losses import RECONSTRUCTION_LOSSES, Objective
 from ._modules import ACTIVATIONS, in_dtype, mlp_autoencoder
-from ._params import collect_defaults, document_defaults, make_init
 from ._random import init_parameters, make_generator, seed_from_random_state
 from ._registry import register
 from .exceptions import ModelFileError, check_weights
-
-TRAINING_PARAMETERS_DOC = """\
-    hidden_layer_sizes : int or array-like of int, default=(256, 128)
-        Widths of the encoder's hidden layers, from the input inwards; the
-        decoder mirrors them. ``()`` gives a single linear map each way; an
-        int ``n`` is one hidden layer of width ``n``, as in
-        :class:`sklearn.neural_network.MLPRegressor`.
-
-    activation : str or torch.nn.Module subclass, default="relu"
-        Activation of the hidden layers: one of ``"relu"``, ``"leaky_relu"``,
-        ``"elu"``, ``"selu"``, ``"gelu"``, ``"silu"``, ``"tanh"``,
-        ``"sigmoid"``, ``"softplus"``, ``"identity"``, or a module class.
-
-    output_activation : str, torch.nn.Module subclass or None, default=None
-        Activation of the reconstruction. ``None`` picks ``"sigmoid"`` for
-        ``loss="bce"`` and ``"identity"`` otherwise.
-
-    loss : {"mse", "bce"}, default="mse"
-        Reconstruction loss, averaged over features. ``"bce"`` (binary
-        cross-entropy) needs every input value in [0, 1].
-
-    max_epochs : int, default=200
-        Maximum number of passes over the training data.
-
-    batch_size : int, default=64
-        Rows per optimisation step.
-
-    lr : float, default=1e-3
-        Learning rate.
-
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch.optim.Optimizer subclass, \
-default="adam"
-        Optimisation algorithm.
-
-    weight_decay : float, default=0.0
-        L2 penalty passed to the optimizer.
-
-    penalties : list of callables or None, default=None
-        Extra terms added to the training loss, each called as
-        ``term(output, target, module)`` and returning a scalar tensor, e.g.
-        :class:`skae.penalties.L1Activity` or :class:`skae.penalties.Contractive`.
-        They combine with any variant (a sparse denoising autoencoder is a
-        ``DenoisingAutoEncoder`` with ``penalties=[L1Activity(1e-3)]``). Only
-        the reconstruction loss is reported by ``score``.
-
-    validation_fraction : float or None, default=None
-        Fraction of the rows held out to monitor the validation loss for
-        early stopping (and to restore the best weights); at least one row
-        when positive. The rows are held out even when early stopping is off,
-        to record ``validation_loss_curve_``. ``None`` or ``0`` (the default,
-        as in :class:`~sklearn.neural_network.MLPRegressor`) trains on all
-        rows and monitors the training loss.
-
-    n_iter_no_change : int or None, default=10
-        Patience: the monitored loss has stalled when it has not improved by
-        a relative ``tol`` for this many epochs. ``None`` disables early
-        stopping and the learning-rate schedule.
-
-    tol : float, default=1e-4
-        Relative improvement of the monitored loss that counts as progress.
-
-    lr_schedule : {"plateau", "constant"}, default="plateau"
-        What a stall does. ``"plateau"`` divides the learning rate by 10, at
-        most twice, and stops training at the third stall; ``"constant"``
-        keeps the learning rate and stops at the first. Either way the model
-        keeps the weights of the best epoch. Use ``"constant"`` when one of
-        ``callbacks`` schedules the learning rate itself.
-
-    device : str, default="auto"
-        Torch device to train on. ``"auto"`` uses CUDA when available,
-        otherwise the CPU. A fitted model runs on the device that holds its
-        weights, so one fitted on a GPU still loads and transforms on a
-        machine without one.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, the validation split and shuffling
-        through local generators; global random state is never read or
-        changed, so fits in parallel threads do not disturb each other. With
-        an int, fitting on the same device is reproducible.
-
-    verbose : int, default=0
-        ``0`` prints nothing, ``1`` shows a progress bar with the epoch and
-        the train and validation loss, ``2`` prints a table row per epoch.
-
-    callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks (instances, or ``(name, callback)`` tuples),
-        deep-copied at each ``fit`` so that the parameter itself is left as
-        given (a callback that cannot be copied is used as is). Per-batch
-        losses are recorded in the history only when some callback listens
-        to batch events."""
-
-FITTED_ATTRIBUTES_DOC = """\
-    net_ : skorch.NeuralNet
-        The training engine, for inspection: the fitted module (``net_.module_``),
-        the history and the callbacks. Use the estimator's own methods for
-        inference; the net's ``predict`` and ``partial_fit`` are not supported.
-
-    encoder_ : torch.nn.Module
-        The fitted encoder, usable as a pretrained feature extractor.
-
-    decoder_ : torch.nn.Module
-        The fitted decoder.
-
-    n_iter_ : int
-        Number of epochs run.
-
-    loss_curve_ : list of float
-        Training loss at each epoch.
-
-    validation_loss_curve_ : list of float or None
-        Validation loss at each epoch, when a validation fraction was held out.
-
-    best_loss_ : float
-        Monitored loss (validation loss when held out, else training loss) of
-        the epoch whose weights the model holds: with early stopping, the last
-        epoch that improved on the best so far by more than ``tol``; without,
-        the last epoch.
-
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during ``fit``, when ``X`` has string column names."""
 
 
 def all_positive_ints(values) -> bool:
@@ -325,28 +202,6 @@ def reads_fitted(method):
 class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of skae's autoencoders; not for direct use."""
 
-    _defaults = {
-        "n_components": 2,
-        "hidden_layer_sizes": (256, 128),
-        "activation": "relu",
-        "output_activation": None,
-        "loss": "mse",
-        "max_epochs": 200,
-        "batch_size": 64,
-        "lr": 1e-3,
-        "optimizer": "adam",
-        "weight_decay": 0.0,
-        "penalties": None,
-        "validation_fraction": None,
-        "n_iter_no_change": 10,
-        "tol": 1e-4,
-        "lr_schedule": "plateau",
-        "device": "auto",
-        "random_state": None,
-        "verbose": 0,
-        "callbacks": None,
-    }
-
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": LAYER_SIZES,
@@ -382,16 +237,52 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     # a larger network is refused before anything is allocated (docs/index.md, Errors).
     _max_parameters = 2**28
 
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(256, 128),
+        activation="relu",
+        output_activation=None,
+        loss="mse",
+        max_epochs=200,
+        batch_size=64,
+        lr=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        penalties=None,
+        validation_fraction=None,
+        n_iter_no_change=10,
+        tol=1e-4,
+        lr_schedule="plateau",
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.loss = loss
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.penalties = penalties
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.lr_schedule = lr_schedule
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         register(cls)
-        if "__init__" not in cls.__dict__:
-            cls.__init__ = make_init(collect_defaults(cls), cls.__qualname__)
-        if cls.__doc__:
-            cls.__doc__ = cls.__doc__.replace(
-                "{training_parameters}",
-                document_defaults(TRAINING_PARAMETERS_DOC, collect_defaults(cls)),
-            ).replace("{fitted_attributes}", FITTED_ATTRIBUTES_DOC)
 
     # -- hooks ------------------------------------------------------------------------
     def _resolved_output_activation(self):

@@ -8,8 +8,9 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import TRAINING_PARAMETERS_DOC, BaseAutoEncoder, all_positive_ints, layer_sizes
+from ._base import BaseAutoEncoder, all_positive_ints, layer_sizes
 from ._conv_modules import conv_autoencoder
+from ._docstring import fill_doc
 
 
 def _images_shape(X):
@@ -23,88 +24,135 @@ def _images_shape(X):
     return tuple(int(v) for v in shape[1:]) if shape is not None and len(shape) == 4 else None
 
 
+@fill_doc(omit=("hidden_layer_sizes",))  # documented below with its meaning here: channels
 class ConvAutoEncoder(BaseAutoEncoder):
     """Convolutional autoencoder for images (Masci et al. 2011).
 
-        Each row is read as an image of shape ``(channels, height, width)``. The
-        encoder applies one stride-2 convolution per entry of
-        ``hidden_layer_sizes`` (its number of channels), each halving the height
-        and width (rounding up) and followed by ``activation``, then maps the
-        flattened feature map linearly to the code :math:`z = f(x)`. The decoder
-        mirrors it with stride-2 transposed convolutions that restore exactly the
-        encoder's intermediate sizes, so any image size comes back unchanged. Both
-        are trained to minimise
+    Each row is read as an image of shape ``(channels, height, width)``. The
+    encoder applies one stride-2 convolution per entry of
+    ``hidden_layer_sizes`` (its number of channels), each halving the height
+    and width (rounding up) and followed by ``activation``, then maps the
+    flattened feature map linearly to the code :math:`z = f(x)`. The decoder
+    mirrors it with stride-2 transposed convolutions that restore exactly the
+    encoder's intermediate sizes, so any image size comes back unchanged. Both
+    are trained to minimise
 
-        .. math:: \\frac{1}{n}\\sum_i \\ell\\big(x_i,\\ g(f(x_i))\\big)
+    .. math:: \\frac{1}{n}\\sum_i \\ell\\big(x_i,\\ g(f(x_i))\\big)
 
-        with :math:`\\ell` the mean squared error (or binary cross-entropy) over
-        pixels. Sharing each filter across positions makes the model far smaller
-        than a dense autoencoder on the same images and lets it reconstruct local
-        structure (edges, textures) better at the same code size.
+    with :math:`\\ell` the mean squared error (or binary cross-entropy) over
+    pixels. Sharing each filter across positions makes the model far smaller
+    than a dense autoencoder on the same images and lets it reconstruct local
+    structure (edges, textures) better at the same code size.
 
-        ``X`` may be rows of ``channels * height * width`` values (channel-major,
-        as ``images.reshape(n, -1)`` gives for a ``(n, C, H, W)`` array) or the
-        4-D array itself; ``n_features_in_`` is ``C * H * W`` either way.
-        :meth:`transform` accepts both forms; :meth:`inverse_transform` always
-        returns flat rows: ``X_hat.reshape(-1, *model.image_shape_)`` gives
-        images.
+    ``X`` may be rows of ``channels * height * width`` values (channel-major,
+    as ``images.reshape(n, -1)`` gives for a ``(n, C, H, W)`` array) or the
+    4-D array itself; ``n_features_in_`` is ``C * H * W`` either way.
+    :meth:`transform` accepts both forms; :meth:`inverse_transform` always
+    returns flat rows: ``X_hat.reshape(-1, *model.image_shape_)`` gives
+    images.
 
-        Parameters
-        ----------
-        n_components : int, default=2
-            Size of the code.
+    Parameters
+    ----------
+    n_components : int, default=2
+        Size of the code.
 
-        image_shape : tuple of int or None, default=None
-            ``(channels, height, width)`` of each image, or ``(height, width)``
-            for one channel; the product must equal the number of columns of
-            ``X``. ``None`` takes the shape of a 4-D ``X``; for 2-D ``X`` with
-            ``d`` columns it means a square single-channel image when ``d`` is a
-            perfect square, else a ``1 x d`` strip (one row of pixels).
+    image_shape : tuple of int or None, default=None
+        ``(channels, height, width)`` of each image, or ``(height, width)``
+        for one channel; the product must equal the number of columns of
+        ``X``. ``None`` takes the shape of a 4-D ``X``; for 2-D ``X`` with
+        ``d`` columns it means a square single-channel image when ``d`` is a
+        perfect square, else a ``1 x d`` strip (one row of pixels).
 
-        hidden_layer_sizes : int or array-like of int, default=(32, 64)
-            Channels of the encoder's convolutions, from the input inwards; each
-            convolution has stride 2. The decoder mirrors them. ``()`` gives a
-            single linear map each way (a linear autoencoder on the pixels).
+    hidden_layer_sizes : int or array-like of int, default=(32, 64)
+        Channels of the encoder's convolutions, from the input inwards; each
+        convolution has stride 2. The decoder mirrors them. ``()`` gives a
+        single linear map each way (a linear autoencoder on the pixels).
 
-        kernel_size : int, default=3
-            Side of the square convolution kernels; odd, so that the "same"
-            padding ``kernel_size // 2`` is symmetric.
+    kernel_size : int, default=3
+        Side of the square convolution kernels; odd, so that the "same"
+        padding ``kernel_size // 2`` is symmetric.
 
     {training_parameters}
 
-        Attributes
-        ----------
-        image_shape_ : list of int
-            ``[channels, height, width]`` of the images the model reads and writes.
+    Attributes
+    ----------
+    image_shape_ : list of int
+        ``[channels, height, width]`` of the images the model reads and writes.
 
     {fitted_attributes}
 
-        See Also
-        --------
-        AutoEncoder : The dense (fully connected) autoencoder.
+    See Also
+    --------
+    AutoEncoder : The dense (fully connected) autoencoder.
 
-        Examples
-        --------
-        >>> from sklearn.datasets import load_digits
-        >>> from skae import ConvAutoEncoder
-        >>> X = load_digits().data / 16.0  # 64 columns: 8 x 8 images
-        >>> cae = ConvAutoEncoder(n_components=8, hidden_layer_sizes=(8, 16), max_epochs=3,
-        ...                       random_state=0).fit(X)
-        >>> cae.image_shape_
-        [1, 8, 8]
-        >>> cae.transform(X.reshape(-1, 1, 8, 8)).shape
-        (1797, 8)
-        >>> cae.inverse_transform(cae.transform(X[:3])).reshape(-1, *cae.image_shape_).shape
-        (3, 1, 8, 8)
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import ConvAutoEncoder
+    >>> X = load_digits().data / 16.0  # 64 columns: 8 x 8 images
+    >>> cae = ConvAutoEncoder(n_components=8, hidden_layer_sizes=(8, 16), max_epochs=3,
+    ...                       random_state=0).fit(X)
+    >>> cae.image_shape_
+    [1, 8, 8]
+    >>> cae.transform(X.reshape(-1, 1, 8, 8)).shape
+    (1797, 8)
+    >>> cae.inverse_transform(cae.transform(X[:3])).reshape(-1, *cae.image_shape_).shape
+    (3, 1, 8, 8)
     """
 
-    _defaults = {"image_shape": None, "hidden_layer_sizes": (32, 64), "kernel_size": 3}
     _parameter_constraints = {
         **BaseAutoEncoder._parameter_constraints,
         "image_shape": ["array-like", None],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
     }
     _attribute_kinds_ = {"image_shape_": "shape"}
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(32, 64),
+        activation="relu",
+        output_activation=None,
+        loss="mse",
+        max_epochs=200,
+        batch_size=64,
+        lr=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        penalties=None,
+        validation_fraction=None,
+        n_iter_no_change=10,
+        tol=1e-4,
+        lr_schedule="plateau",
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        image_shape=None,
+        kernel_size=3,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.loss = loss
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.penalties = penalties
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.lr_schedule = lr_schedule
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.image_shape = image_shape
+        self.kernel_size = kernel_size
 
     def _check_params(self, X=None) -> None:
         super()._check_params(X)
@@ -193,9 +241,3 @@ class ConvAutoEncoder(BaseAutoEncoder):
             code_activation=self._code_activation,
             noise=self._build_noise(),
         )
-
-
-# hidden_layer_sizes is documented above with its meaning here (channels), not the generic one.
-_GENERIC_HIDDEN = TRAINING_PARAMETERS_DOC.split("\n\n", 1)[0] + "\n\n"
-if ConvAutoEncoder.__doc__ and _GENERIC_HIDDEN.lstrip().startswith("hidden_layer_sizes"):
-    ConvAutoEncoder.__doc__ = ConvAutoEncoder.__doc__.replace(_GENERIC_HIDDEN, "", 1)

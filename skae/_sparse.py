@@ -5,6 +5,7 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoEncoder, ModuleClass
+from ._docstring import fill_doc
 from ._modules import ACTIVATIONS
 from .penalties import KLSparsity, L1Activity
 
@@ -12,70 +13,65 @@ _DEFAULT_WEIGHT = {"kl": 0.1, "l1": 1e-3}
 _DEFAULT_CODE_ACTIVATION = {"kl": "sigmoid", "l1": "relu"}
 
 
+@fill_doc
 class SparseAutoEncoder(BaseAutoEncoder):
     """Autoencoder whose code is kept sparse by a penalty on its activations.
 
-        With ``sparsity="kl"`` (Ng, 2011) the code units are sigmoids and the
-        batch mean activation :math:`\\hat\\rho_j` of each unit is pulled toward
-        ``sparsity_target`` :math:`\\rho`:
+    With ``sparsity="kl"`` (Ng, 2011) the code units are sigmoids and the
+    batch mean activation :math:`\\hat\\rho_j` of each unit is pulled toward
+    ``sparsity_target`` :math:`\\rho`:
 
-        .. math:: \\ell(x, \\hat x) + \\lambda \\sum_j \\mathrm{KL}(\\rho \\,\\|\\, \\hat\\rho_j)
+    .. math:: \\ell(x, \\hat x) + \\lambda \\sum_j \\mathrm{KL}(\\rho \\,\\|\\, \\hat\\rho_j)
 
-        With ``sparsity="l1"`` the code units are ReLUs and their L1 norm is
-        penalised, :math:`\\ell(x, \\hat x) + \\lambda \\lVert f(x) \\rVert_1`, which
-        drives many of them to exactly zero. Sparse codes can be wider than the
-        input (overcomplete) and still be useful features, since the penalty,
-        not the width, keeps the network from copying its input.
+    With ``sparsity="l1"`` the code units are ReLUs and their L1 norm is
+    penalised, :math:`\\ell(x, \\hat x) + \\lambda \\lVert f(x) \\rVert_1`, which
+    drives many of them to exactly zero. Sparse codes can be wider than the
+    input (overcomplete) and still be useful features, since the penalty,
+    not the width, keeps the network from copying its input.
 
-        Parameters
-        ----------
-        n_components : int, default=2
-            Size of the code.
+    Parameters
+    ----------
+    n_components : int, default=2
+        Size of the code.
 
-        sparsity : {"kl", "l1"}, default="kl"
-            The penalty: KL divergence to a target mean activation, or L1 norm.
+    sparsity : {"kl", "l1"}, default="kl"
+        The penalty: KL divergence to a target mean activation, or L1 norm.
 
-        sparsity_target : float, default=0.05
-            Target mean activation of each code unit (``sparsity="kl"`` only).
+    sparsity_target : float, default=0.05
+        Target mean activation of each code unit (``sparsity="kl"`` only).
 
-        sparsity_weight : float or None, default=None
-            The penalty's weight :math:`\\lambda`; ``None`` means 0.1 for
-            ``"kl"`` and 1e-3 for ``"l1"``.
+    sparsity_weight : float or None, default=None
+        The penalty's weight :math:`\\lambda`; ``None`` means 0.1 for
+        ``"kl"`` and 1e-3 for ``"l1"``.
 
-        code_activation : str, torch.nn.Module subclass or None, default=None
-            Activation of the code; ``None`` means ``"sigmoid"`` for ``"kl"``
-            (which needs codes in (0, 1)) and ``"relu"`` for ``"l1"``.
+    code_activation : str, torch.nn.Module subclass or None, default=None
+        Activation of the code; ``None`` means ``"sigmoid"`` for ``"kl"``
+        (which needs codes in (0, 1)) and ``"relu"`` for ``"l1"``.
 
     {training_parameters}
 
-        Attributes
-        ----------
+    Attributes
+    ----------
     {fitted_attributes}
 
-        See Also
-        --------
-        skae.penalties.L1Activity : The L1 term, to add to any estimator.
-        skae.penalties.KLSparsity : The KL term, to add to any estimator.
+    See Also
+    --------
+    skae.penalties.L1Activity : The L1 term, to add to any estimator.
+    skae.penalties.KLSparsity : The KL term, to add to any estimator.
 
-        Examples
-        --------
-        >>> from sklearn.datasets import load_digits
-        >>> from skae import SparseAutoEncoder
-        >>> X = load_digits().data / 16.0
-        >>> sae = SparseAutoEncoder(n_components=32, sparsity_target=0.05, max_epochs=20,
-        ...                         random_state=0).fit(X)
-        >>> codes = sae.transform(X)
-        >>> codes.shape, bool(codes.mean() < 0.2)
-        ((1797, 32), True)
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import SparseAutoEncoder
+    >>> X = load_digits().data / 16.0
+    >>> sae = SparseAutoEncoder(n_components=32, sparsity_target=0.05, max_epochs=20,
+    ...                         random_state=0).fit(X)
+    >>> codes = sae.transform(X)
+    >>> codes.shape, bool(codes.mean() < 0.2)
+    ((1797, 32), True)
     """
 
     _regularised_code = True  # a wide code is kept informative (see BaseAutoEncoder)
-    _defaults = {
-        "sparsity": "kl",
-        "sparsity_target": 0.05,
-        "sparsity_weight": None,
-        "code_activation": None,
-    }
     _parameter_constraints = {
         **BaseAutoEncoder._parameter_constraints,
         "sparsity": [StrOptions({"kl", "l1"})],
@@ -83,6 +79,57 @@ class SparseAutoEncoder(BaseAutoEncoder):
         "sparsity_weight": [Interval(Real, 0, None, closed="left"), None],
         "code_activation": [StrOptions(set(ACTIVATIONS)), ModuleClass(), None],
     }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(256, 128),
+        activation="relu",
+        output_activation=None,
+        loss="mse",
+        max_epochs=200,
+        batch_size=64,
+        lr=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        penalties=None,
+        validation_fraction=None,
+        n_iter_no_change=10,
+        tol=1e-4,
+        lr_schedule="plateau",
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        sparsity="kl",
+        sparsity_target=0.05,
+        sparsity_weight=None,
+        code_activation=None,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.loss = loss
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.penalties = penalties
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.lr_schedule = lr_schedule
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.sparsity = sparsity
+        self.sparsity_target = sparsity_target
+        self.sparsity_weight = sparsity_weight
+        self.code_activation = code_activation
 
     def _resolved_code_activation(self):
         if self.code_activation is not None:

@@ -54,22 +54,72 @@ class _EncoderWithHeadNetwork(BaseAutoEncoder):
     registered as a public estimator.
     """
 
-    _defaults = {
-        "autoencoder": None,
-        "head_layer_sizes": (),
-        "head_activation": "relu",
-        "n_outputs": 1,
-        "supervised_loss": "cross_entropy",
-        "freeze_encoder": False,
-        "warm_up_head": True,
-        "reconstruction_weight": 0.0,
-        "passthrough": False,
-        "alpha": 0.0,
-    }
-
     # The penalty's weight in the objective, set for the length of fit_head; a net
     # restored from a file or a pickle only predicts, so it needs none.
     _l2 = 0.0
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(256, 128),
+        activation="relu",
+        output_activation=None,
+        loss="mse",
+        max_epochs=200,
+        batch_size=64,
+        lr=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        penalties=None,
+        validation_fraction=None,
+        n_iter_no_change=10,
+        tol=1e-4,
+        lr_schedule="plateau",
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        autoencoder=None,
+        head_layer_sizes=(),
+        head_activation="relu",
+        n_outputs=1,
+        supervised_loss="cross_entropy",
+        freeze_encoder=False,
+        warm_up_head=True,
+        reconstruction_weight=0.0,
+        passthrough=False,
+        alpha=0.0,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.loss = loss
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.penalties = penalties
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.lr_schedule = lr_schedule
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.autoencoder = autoencoder
+        self.head_layer_sizes = head_layer_sizes
+        self.head_activation = head_activation
+        self.n_outputs = n_outputs
+        self.supervised_loss = supervised_loss
+        self.freeze_encoder = freeze_encoder
+        self.warm_up_head = warm_up_head
+        self.reconstruction_weight = reconstruction_weight
+        self.passthrough = passthrough
+        self.alpha = alpha
 
     def _build_module(self, n_features: int) -> torch.nn.Module:
         autoencoder = self.autoencoder
@@ -516,59 +566,59 @@ class _AutoEncoderHead(BaseEstimator):
 class AutoEncoderClassifier(ClassifierMixin, _AutoEncoderHead):
     """Classifier on a pretrained autoencoder's encoder (semi-supervised).
 
-        Training has two stages. First the autoencoder ``estimator`` is trained
-        to reconstruct *every* row of ``X``, labelled or not. Then a head (a
-        small MLP, or a linear layer) is put on its code and, with
-        ``passthrough``, on the input's features too, and trained on the
-        labelled rows to minimise the L2-penalised cross-entropy; by default the
-        encoder stays frozen (``freeze_encoder=False`` fine-tunes it with the
-        head). With few labels and many unlabelled rows the pretrained code
-        carries what the labels alone cannot teach (see
-        ``benchmarks/bench_semi_supervised.py`` and ``docs/semi_supervised.md``
-        for measurements on MNIST and Fashion-MNIST with 3 to 10 labels per
-        class).
+    Training has two stages. First the autoencoder ``estimator`` is trained
+    to reconstruct *every* row of ``X``, labelled or not. Then a head (a
+    small MLP, or a linear layer) is put on its code and, with
+    ``passthrough``, on the input's features too, and trained on the
+    labelled rows to minimise the L2-penalised cross-entropy; by default the
+    encoder stays frozen (``freeze_encoder=False`` fine-tunes it with the
+    head). With few labels and many unlabelled rows the pretrained code
+    carries what the labels alone cannot teach (see
+    ``benchmarks/bench_semi_supervised.py`` and ``docs/semi_supervised.md``
+    for measurements on MNIST and Fashion-MNIST with 3 to 10 labels per
+    class).
 
-        Unlabelled rows are marked with the label ``-1``, as in
-        :class:`sklearn.semi_supervised.SelfTrainingClassifier`; they are used
-        for pretraining only and never become a class. (A string array ``y``
-        therefore has no unlabelled rows; use an object array to mix string
-        labels with ``-1``.)
+    Unlabelled rows are marked with the label ``-1``, as in
+    :class:`sklearn.semi_supervised.SelfTrainingClassifier`; they are used
+    for pretraining only and never become a class. (A string array ``y``
+    therefore has no unlabelled rows; use an object array to mix string
+    labels with ``-1``.)
 
-        Parameters
-        ----------
+    Parameters
+    ----------
     {parameters}
 
-        Attributes
-        ----------
-        classes_ : ndarray of shape (n_classes,)
-            The labels seen in ``y``, without the unlabelled marker ``-1``.
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels seen in ``y``, without the unlabelled marker ``-1``.
 
     {attributes}
 
-        See Also
-        --------
-        AutoEncoderRegressor : The same with a regression head.
-        sklearn.semi_supervised.SelfTrainingClassifier : Semi-supervised by pseudo-labels.
+    See Also
+    --------
+    AutoEncoderRegressor : The same with a regression head.
+    sklearn.semi_supervised.SelfTrainingClassifier : Semi-supervised by pseudo-labels.
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn.datasets import load_digits
-        >>> from skae import AutoEncoder, AutoEncoderClassifier
-        >>> X, y = load_digits(return_X_y=True)
-        >>> X = X / 16.0
-        >>> y_partial = np.full_like(y, -1)
-        >>> y_partial[:200] = y[:200]            # 200 labelled rows, the rest unlabelled
-        >>> clf = AutoEncoderClassifier(
-        ...     AutoEncoder(n_components=16, hidden_layer_sizes=(64,), max_epochs=10),
-        ...     max_epochs=30, random_state=0,
-        ... ).fit(X, y_partial)
-        >>> clf.classes_
-        array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
-        >>> clf.predict_proba(X[200:203]).shape
-        (3, 10)
-        >>> bool(clf.score(X[200:], y[200:]) > 0.7)
-        True
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoEncoder, AutoEncoderClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = X / 16.0
+    >>> y_partial = np.full_like(y, -1)
+    >>> y_partial[:200] = y[:200]            # 200 labelled rows, the rest unlabelled
+    >>> clf = AutoEncoderClassifier(
+    ...     AutoEncoder(n_components=16, hidden_layer_sizes=(64,), max_epochs=10),
+    ...     max_epochs=30, random_state=0,
+    ... ).fit(X, y_partial)
+    >>> clf.classes_
+    array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    >>> clf.predict_proba(X[200:203]).shape
+    (3, 10)
+    >>> bool(clf.score(X[200:], y[200:]) > 0.7)
+    True
     """
 
     _supervised_loss = "cross_entropy"
@@ -646,48 +696,48 @@ class AutoEncoderClassifier(ClassifierMixin, _AutoEncoderHead):
 class AutoEncoderRegressor(RegressorMixin, _AutoEncoderHead):
     """Regressor on a pretrained autoencoder's encoder (semi-supervised).
 
-        As :class:`AutoEncoderClassifier`, with a regression head trained on
-        the squared error. The autoencoder is trained on every row of ``X``;
-        encoder and head are then trained on the rows whose target is known.
-        Unlabelled rows are marked with ``NaN`` targets (``-1`` is a valid
-        value for a regressor): a row whose targets are all ``NaN`` is
-        unlabelled. Targets are standardised for training (each output to zero
-        mean and unit variance over the labelled rows) and predictions are
-        mapped back, so the head trains on the same scale whatever the units.
-        ``y`` may have several columns (multi-output regression).
+    As :class:`AutoEncoderClassifier`, with a regression head trained on
+    the squared error. The autoencoder is trained on every row of ``X``;
+    encoder and head are then trained on the rows whose target is known.
+    Unlabelled rows are marked with ``NaN`` targets (``-1`` is a valid
+    value for a regressor): a row whose targets are all ``NaN`` is
+    unlabelled. Targets are standardised for training (each output to zero
+    mean and unit variance over the labelled rows) and predictions are
+    mapped back, so the head trains on the same scale whatever the units.
+    ``y`` may have several columns (multi-output regression).
 
-        Parameters
-        ----------
+    Parameters
+    ----------
     {parameters}
 
-        Attributes
-        ----------
-        n_outputs_ : int
-            Number of targets (columns of ``y``).
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets (columns of ``y``).
 
     {attributes}
 
-        See Also
-        --------
-        AutoEncoderClassifier : The same with a classification head.
+    See Also
+    --------
+    AutoEncoderClassifier : The same with a classification head.
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn.datasets import load_digits
-        >>> from skae import AutoEncoder, AutoEncoderRegressor
-        >>> X, digit = load_digits(return_X_y=True)
-        >>> X = X / 16.0
-        >>> ink = X.mean(axis=1)                 # a target to learn: how much ink
-        >>> y = np.where(np.arange(len(X)) < 300, ink, np.nan)  # 300 known, the rest unlabelled
-        >>> reg = AutoEncoderRegressor(
-        ...     AutoEncoder(n_components=16, hidden_layer_sizes=(64,), max_epochs=10),
-        ...     max_epochs=30, random_state=0,
-        ... ).fit(X, y)
-        >>> reg.predict(X[300:303]).shape
-        (3,)
-        >>> bool(reg.score(X[300:], ink[300:]) > 0.8)
-        True
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoEncoder, AutoEncoderRegressor
+    >>> X, digit = load_digits(return_X_y=True)
+    >>> X = X / 16.0
+    >>> ink = X.mean(axis=1)                 # a target to learn: how much ink
+    >>> y = np.where(np.arange(len(X)) < 300, ink, np.nan)  # 300 known, the rest unlabelled
+    >>> reg = AutoEncoderRegressor(
+    ...     AutoEncoder(n_components=16, hidden_layer_sizes=(64,), max_epochs=10),
+    ...     max_epochs=30, random_state=0,
+    ... ).fit(X, y)
+    >>> reg.predict(X[300:303]).shape
+    (3,)
+    >>> bool(reg.score(X[300:], ink[300:]) > 0.8)
+    True
     """
 
     _supervised_loss = "squared_error"
@@ -765,7 +815,7 @@ class AutoEncoderRegressor(RegressorMixin, _AutoEncoderHead):
 
 
 for _cls in (AutoEncoderClassifier, AutoEncoderRegressor):
-    _cls.__doc__ = _cls.__doc__.replace("{parameters}", _SHARED_PARAMETERS_DOC).replace(
-        "{attributes}", _SHARED_ATTRIBUTES_DOC
+    _cls.__doc__ = _cls.__doc__.replace("    {parameters}", _SHARED_PARAMETERS_DOC).replace(
+        "    {attributes}", _SHARED_ATTRIBUTES_DOC
     )
 del _cls

@@ -4,7 +4,9 @@ Each estimator is checked twice: as a user constructs it by default (training
 shortened only through ``max_epochs``), and at a tiny configured size.
 """
 
+import ast
 import inspect
+import textwrap
 
 import pytest
 from estimators import CHECK_EPOCHS, default_estimators, small_estimators
@@ -28,6 +30,19 @@ def test_every_public_estimator_is_checked():
     assert {type(e).__name__ for e in SMALL} == public
     assert {type(e).__name__ for e in DEFAULTS} == public
     assert set(skae.all_estimators()) <= public
+
+
+def test_every_public_estimator_writes_its_signature_out():
+    # Editors and type checkers read the source: each __init__ is written out, keyword-only
+    # after the first parameter, and names exactly the parameters scikit-learn sees.
+    for estimator in SMALL:
+        cls = type(estimator)
+        function = ast.parse(textwrap.dedent(inspect.getsource(cls.__init__))).body[0]
+        positional = [a.arg for a in function.args.args[1:]]
+        keywords = [a.arg for a in function.args.kwonlyargs]
+        assert len(positional) <= 1 and function.args.vararg is None, cls.__name__
+        assert function.args.kwarg is None, cls.__name__
+        assert sorted(positional + keywords) == cls._get_param_names(), cls.__name__
 
 
 def expected_failures(estimator):
