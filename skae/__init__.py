@@ -32,10 +32,10 @@ _EXPORTS = {
     "unpack_bits": "._hamming",
     # training control
     "StopOnInterrupt": "._engine",
-    # persistence, registry, errors
+    # persistence, discovery, errors
     "ModelFileError": ".exceptions",
     "TrainingDivergedError": ".exceptions",
-    "all_estimators": "._registry",
+    "all_estimators": "._discovery",
     "load": "._io",
     "save": "._io",
     "to_onnx": "._onnx",
@@ -67,6 +67,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see (``as``: re-exported)
     from ._contractive import ContractiveAutoEncoder as ContractiveAutoEncoder
     from ._conv import ConvAutoEncoder as ConvAutoEncoder
     from ._denoising import DenoisingAutoEncoder as DenoisingAutoEncoder
+    from ._discovery import all_estimators as all_estimators
     from ._engine import StopOnInterrupt as StopOnInterrupt
     from ._hamming import HammingIndex as HammingIndex
     from ._hamming import pack_bits as pack_bits
@@ -76,7 +77,6 @@ if TYPE_CHECKING:  # what type checkers and IDEs see (``as``: re-exported)
     from ._io import save as save
     from ._onnx import to_onnx as to_onnx
     from ._outlier import AutoEncoderOutlierDetector as AutoEncoderOutlierDetector
-    from ._registry import all_estimators as all_estimators
     from ._sparse import SparseAutoEncoder as SparseAutoEncoder
     from ._stacked import StackedAutoEncoder as StackedAutoEncoder
     from ._supervised import AutoEncoderClassifier as AutoEncoderClassifier

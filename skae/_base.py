@@ -44,7 +44,6 @@ from ._data import (
 from ._losses import RECONSTRUCTION_LOSSES, Objective
 from ._modules import ACTIVATIONS, in_dtype, mlp_autoencoder
 from ._random import init_parameters, make_generator, seed_from_random_state
-from ._registry import register
 from .exceptions import ModelFileError, check_weights
 
 
@@ -279,10 +278,6 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        register(cls)
 
     # -- hooks ------------------------------------------------------------------------
     def _resolved_output_activation(self):

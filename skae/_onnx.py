@@ -12,7 +12,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._registry import is_registered
+from ._discovery import all_estimators
 
 PARTS = ("encoder", "decoder", "full")
 
@@ -97,7 +97,7 @@ def to_onnx(estimator, path, part: str = "encoder", opset_version: int | None = 
     if part not in PARTS:
         raise ValueError(f"part={part!r} is not one of {PARTS}.")
     name = type(estimator).__name__
-    if not is_registered(type(estimator)):  # the registry holds skae's autoencoders
+    if (name, type(estimator)) not in all_estimators(type_filter="transformer"):
         why = _NOT_EXPORTABLE.get(name, "it is not a skae autoencoder")
         raise TypeError(
             f"to_onnx exports skae autoencoders; {name} cannot be exported whole: {why}."

@@ -36,20 +36,9 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from ._base import check_declared_sizes, fitted_state
-from ._hamming import HammingIndex
-from ._outlier import AutoEncoderOutlierDetector
+from ._discovery import all_estimators
 from ._outlier_scorer import AutoEncoderScorer
-from ._registry import all_estimators
-from ._supervised import AutoEncoderClassifier, AutoEncoderRegressor
 from .exceptions import ModelFileError
-
-# What a file may hold at its root besides the autoencoders.
-APPLICATIONS = (
-    AutoEncoderOutlierDetector,
-    AutoEncoderClassifier,
-    AutoEncoderRegressor,
-    HammingIndex,
-)
 
 # The fitted attributes kept of the scikit-learn objects inside skae's estimators: what
 # their transform, score_samples and clone need.
@@ -98,12 +87,12 @@ _MAX_DEPTH = 16
 
 def classes() -> dict:
     """Every class a node may name, by name."""
-    return {cls.__name__: cls for cls in (*all_estimators().values(), *APPLICATIONS, *_PARTS)}
+    return {cls.__name__: cls for cls in (*dict(all_estimators()).values(), *_PARTS)}
 
 
 def is_root(cls) -> bool:
     """Whether ``skae.save`` stores estimators of class ``cls``."""
-    return all_estimators().get(cls.__name__) is cls or cls in APPLICATIONS
+    return dict(all_estimators()).get(cls.__name__) is cls
 
 
 def attribute_kinds(cls) -> dict:

@@ -6,8 +6,8 @@ FAST = dict(max_epochs=5, batch_size=16, hidden_layer_sizes=(8,), random_state=0
 
 
 def small_autoencoders():
-    """One instance of each registered autoencoder (the transformers skae.save stores)."""
-    return [cls(**FAST) for cls in skae.all_estimators().values()]
+    """One instance of each autoencoder (skae's transformers)."""
+    return [cls(**FAST) for _, cls in skae.all_estimators(type_filter="transformer")]
 
 
 def small_estimators():
@@ -51,7 +51,9 @@ def default_estimators():
     The outlier detector's members are its default autoencoder, whose epochs the
     check shortens through ``skae._outlier._DEFAULT_MAX_EPOCHS`` (see test_common).
     """
-    autoencoders = [cls(max_epochs=CHECK_EPOCHS) for cls in skae.all_estimators().values()]
+    autoencoders = [
+        cls(max_epochs=CHECK_EPOCHS) for _, cls in skae.all_estimators(type_filter="transformer")
+    ]
     return autoencoders + [
         skae.AutoEncoderOutlierDetector(),
         skae.AutoEncoderClassifier(max_epochs=HEAD_CHECK_EPOCHS),

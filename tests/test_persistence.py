@@ -48,7 +48,7 @@ PLAIN_GLOBALS = {
     ("numpy._core.numeric", "_frombuffer"),
     ("numpy.core.numeric", "_frombuffer"),
     ("_codecs", "encode"),
-} | {(cls.__module__, cls.__name__) for cls in skae.all_estimators().values()}
+} | {(cls.__module__, cls.__name__) for _, cls in skae.all_estimators(type_filter="transformer")}
 
 
 class OnlyPlainData(pickle.Unpickler):
