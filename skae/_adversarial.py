@@ -3,14 +3,14 @@
 from numbers import Real
 
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import LAYER_SIZES, BaseAutoEncoder, check_layer_sizes, layer_sizes
+from ._base import BaseAutoEncoder
 from ._docstring import fill_doc
 from ._generative_modules import PRIORS, AdversarialModule
 from ._losses import adversarial_losses
 from ._modules import mlp
 from ._sampling import PriorSamplingMixin
+from ._utils import LAYER_SIZES, Interval, StrOptions, check_layer_sizes, layer_sizes
 
 
 class _AdversarialTerm:

@@ -6,11 +6,11 @@ import math
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
 
-from ._base import BaseAutoEncoder, all_positive_ints, layer_sizes
+from ._base import BaseAutoEncoder
 from ._conv_modules import conv_autoencoder
 from ._docstring import fill_doc
+from ._utils import Interval, all_positive_ints, layer_sizes
 
 
 def _images_shape(X):

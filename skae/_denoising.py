@@ -2,11 +2,10 @@
 
 from numbers import Real
 
-from sklearn.utils._param_validation import Interval, StrOptions
-
 from ._base import BaseAutoEncoder
 from ._docstring import fill_doc
 from ._noise import NOISE_KINDS, InputNoise
+from ._utils import Interval, StrOptions
 
 
 @fill_doc

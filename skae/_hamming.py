@@ -24,11 +24,10 @@ import scipy.sparse as sp
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import get_tags
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import fresh_fit, reads_fitted
 from ._data import iter_row_blocks
+from ._utils import HasMethods, Interval, StrOptions, fresh_fit, reads_fitted
 
 __all__ = ["HammingIndex", "pack_bits", "unpack_bits"]
 

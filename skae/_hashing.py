@@ -6,12 +6,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from ._base import BaseAutoEncoder
 from ._docstring import fill_doc
 from ._hamming import pack_bits
+from ._utils import Interval
 
 
 class BinaryCode(nn.Module):

@@ -10,14 +10,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.random import sample_without_replacement
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoEncoder
-from ._base import fresh_fit, reads_fitted
 from ._outlier_scorer import AutoEncoderScorer
 from ._random import seed_from_random_state
+from ._utils import HasMethods, Interval, RealNotInt, StrOptions, fresh_fit, reads_fitted
 
 _SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler}
 # The fewest rows the default autoencoder trains on: one for validation, and rows after the trim.

@@ -2,11 +2,10 @@
 
 from numbers import Real
 
-from sklearn.utils._param_validation import Interval, StrOptions
-
-from ._base import BaseAutoEncoder, ModuleClass
+from ._base import BaseAutoEncoder
 from ._docstring import fill_doc
 from ._modules import ACTIVATIONS
+from ._utils import Interval, ModuleClass, StrOptions
 from .penalties import KLSparsity, L1Activity
 
 _DEFAULT_WEIGHT = {"kl": 0.1, "l1": 1e-3}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from numbers import Integral
 
 import torch
-from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from . import _engine
@@ -14,6 +13,7 @@ from ._data import InMemoryData
 from ._docstring import fill_doc
 from ._losses import Objective
 from ._modules import AutoEncoderModule
+from ._utils import Interval
 
 
 def layer_stages(sequential: nn.Sequential) -> list[nn.Sequential]:

@@ -35,9 +35,9 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from ._base import check_declared_sizes, fitted_state
 from ._discovery import all_estimators
 from ._outlier_scorer import AutoEncoderScorer
+from ._utils import check_declared_sizes, fitted_state
 from .exceptions import ModelFileError
 
 # The fitted attributes kept of the scikit-learn objects inside skae's estimators: what

@@ -17,27 +17,28 @@ from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import check_array, check_consistent_length
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _engine
 from ._autoencoder import AutoEncoder
-from ._base import (
+from ._base import TRAINED_ATTRIBUTE_KINDS, BaseAutoEncoder
+from ._data import check_float32_range, column_variances
+from ._heads import EncoderWithHead, SupervisedObjective
+from ._modules import ACTIVATIONS, mlp
+from ._random import seed_from_random_state
+from ._utils import (
     LAYER_SIZES,
-    TRAINED_ATTRIBUTE_KINDS,
-    BaseAutoEncoder,
+    HasMethods,
+    Interval,
     ModuleClass,
+    StrOptions,
     check_layer_sizes,
     check_module_class,
     fresh_fit,
     layer_sizes,
     reads_fitted,
 )
-from ._data import check_float32_range, column_variances
-from ._heads import EncoderWithHead, SupervisedObjective
-from ._modules import ACTIVATIONS, mlp
-from ._random import seed_from_random_state
 
 # Label of an unlabelled row for the classifier (scikit-learn's semi-supervised convention).
 UNLABELLED = -1

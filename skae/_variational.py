@@ -4,16 +4,16 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval
 
 from . import _engine
-from ._base import BaseAutoEncoder, layer_sizes
+from ._base import BaseAutoEncoder
 from ._docstring import fill_doc
 from ._generative_modules import VariationalModule
 from ._losses import VariationalObjective, negative_elbo
 from ._modules import mlp
 from ._random import make_generator
 from ._sampling import PriorSamplingMixin
+from ._utils import Interval, layer_sizes
 
 _ELBO_DRAWS = 16
 
