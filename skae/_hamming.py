@@ -521,9 +521,8 @@ class HammingIndex(BaseEstimator):
             )
         # The backend is this machine's choice, as in fit.
         self.backend_ = self._resolve_backend()
-        if hasattr(
-            self, "n_features_in_"
-        ):  # every part fits: a row of zeros is hashed and looked up
+        # Every part fits: a row of zeros is hashed and looked up.
+        if hasattr(self, "n_features_in_"):
             self.kneighbors(np.zeros((1, self.n_features_in_)), n_neighbors=1)
 
     def __getstate__(self):

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ._data import resolve_device
-from ._state import describe, is_root, restore
+from ._state import NODE_FIELDS, describe, is_count, is_root, restore
 from .exceptions import ModelFileError
 
 FORMAT = "skae-model"
@@ -59,8 +59,6 @@ _DTYPES = {
     "uint64",
     "bool",
 }
-# The fields of skae.json that describe the estimator (see skae._state).
-_NODE_FIELDS = ("class", "params", "attributes", "history", "device")
 
 
 def _json_constant(name):
@@ -206,11 +204,7 @@ def _manifest(config: dict) -> dict:
     for name, entry in manifest.items():
         shape = entry.get("shape") if isinstance(entry, dict) else None
         dtype = entry.get("dtype") if isinstance(entry, dict) else None
-        if (
-            not isinstance(shape, list)
-            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
-            or len(shape) > 8
-        ):
+        if not isinstance(shape, list) or not all(is_count(n) for n in shape) or len(shape) > 8:
             raise ModelFileError(f"The manifest's shape of tensor {name!r} is not a list of sizes.")
         if dtype not in _DTYPES:
             raise ModelFileError(f"The manifest's dtype of tensor {name!r} is not one skae saves.")
@@ -365,7 +359,7 @@ def _load(path, device):
         raise ModelFileError(f"Unknown format version {version}.")
     weights = _weights_from(config, manifest, blob)
     device = resolve_device(device) if device is not None else None
-    node = {k: config[k] for k in _NODE_FIELDS if k in config}
+    node = {k: config[k] for k in NODE_FIELDS if k in config}
     if "attributes" not in node:
         raise ModelFileError(
             f"{path} holds no fitted attributes; skae.save writes fitted estimators only."

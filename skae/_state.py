@@ -26,6 +26,7 @@ the attribute may be absent or ``None``.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import numbers
@@ -85,14 +86,30 @@ _MAX_NODE_DEPTH = 4
 _MAX_DEPTH = 16
 
 
+@functools.cache
 def classes() -> dict:
-    """Every class a node may name, by name."""
+    """Every class a node may name, by name (fixed once skae is imported: computed once)."""
     return {cls.__name__: cls for cls in (*dict(all_estimators()).values(), *_PARTS)}
 
 
 def is_root(cls) -> bool:
     """Whether ``skae.save`` stores estimators of class ``cls``."""
     return dict(all_estimators()).get(cls.__name__) is cls
+
+
+# The fields of a node.
+NODE_FIELDS = ("class", "params", "attributes", "history", "device")
+
+
+def _part_path(where: str, index=None) -> str:
+    """The path of the part held by attribute ``where`` (item ``index`` of a list of parts)."""
+    return f"{where}/" if index is None else f"{where}.{index}/"
+
+
+def _array_key(where: str) -> str:
+    """The name of attribute ``where``'s array: ``p/@name`` for attribute ``name`` at ``p/``."""
+    head, _, name = where.rpartition("/")
+    return f"{head}/@{name}" if head else f"@{name}"
 
 
 def attribute_kinds(cls) -> dict:
@@ -168,19 +185,20 @@ def _is_float(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _is_count(v) -> bool:
+def is_count(v) -> bool:
+    """Whether ``v`` is a JSON count: an int, not a bool, at least 0."""
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
 _PLAIN_KINDS = {
-    "count": _is_count,
+    "count": is_count,
     "float": _is_float,
     "bool": lambda v: isinstance(v, bool),
     "str": lambda v: isinstance(v, str),
     "floats": lambda v: isinstance(v, list) and all(_is_float(x) for x in v),
     "floats_or_none": lambda v: v is None or isinstance(v, list) and all(_is_float(x) for x in v),
     "names": lambda v: isinstance(v, np.ndarray) and v.dtype == object,
-    "shape": lambda v: isinstance(v, (list, tuple)) and all(_is_count(x) and x > 0 for x in v),
+    "shape": lambda v: isinstance(v, (list, tuple)) and all(is_count(x) and x > 0 for x in v),
 }
 
 
@@ -247,13 +265,14 @@ def _describe_attribute(value, kind: str, where: str, arrays: dict, depth: int):
     base = kind.rstrip("?")
     if value is None:
         return None
-    head, _, name = where.rpartition("/")
-    key = f"{head}/@{name}" if head else f"@{name}"
+    key = _array_key(where)
     if base == "part":
-        return {"part": _describe(value, f"{where}/", arrays, depth + 1)}
+        return {"part": _describe(value, _part_path(where), arrays, depth + 1)}
     if base == "parts":
         return {
-            "parts": [_describe(v, f"{where}.{i}/", arrays, depth + 1) for i, v in enumerate(value)]
+            "parts": [
+                _describe(v, _part_path(where, i), arrays, depth + 1) for i, v in enumerate(value)
+            ]
         }
     if base.startswith("arrays"):
         keys = [f"{key}.{i}" for i in range(len(value))]
@@ -349,13 +368,7 @@ def _restore(node, path: str, tensors: _Tensors, depth: int):
         raise ModelFileError(
             f"The file nests more parts than skae.save writes ({_MAX_NODES} at most)."
         )
-    if not isinstance(node, dict) or not set(node) <= {
-        "class",
-        "params",
-        "attributes",
-        "history",
-        "device",
-    }:
+    if not isinstance(node, dict) or not set(node) <= set(NODE_FIELDS):
         raise ModelFileError(
             f"The part at {path or 'the root'} is not a description skae.save writes."
         )
@@ -442,8 +455,7 @@ def _restore_attribute(value, kind: str, where: str, tensors: _Tensors, depth: i
         if kind.endswith("?") or base == "floats_or_none":
             return None
         raise ModelFileError(f"The fitted attribute {where} is None, which save never writes.")
-    head, _, name = where.rpartition("/")
-    key = f"{head}/@{name}" if head else f"@{name}"
+    key = _array_key(where)
     if base in ("part", "parts"):
         parts = [value["part"]] if base == "part" else value["parts"]
         if not isinstance(parts, list) or len(parts) > MAX_NETS:
@@ -452,7 +464,11 @@ def _restore_attribute(value, kind: str, where: str, tensors: _Tensors, depth: i
             raise ModelFileError(
                 f"{where} holds a part that is not fitted; save writes fitted parts only."
             )
-        paths = [f"{where}/"] if base == "part" else [f"{where}.{i}/" for i in range(len(parts))]
+        paths = (
+            [_part_path(where)]
+            if base == "part"
+            else [_part_path(where, i) for i in range(len(parts))]
+        )
         restored = [
             _restore(part, p, tensors, depth + 1) for part, p in zip(parts, paths, strict=True)
         ]
