@@ -12,7 +12,8 @@ its new parameters in an explicit ``__init__`` (and in
 - ``_build_objective()``: the whole training criterion;
 - ``_code_activation``: the activation of the code layer;
 - ``_prepare_input(X)``: reshape what the user passes (e.g. images) into rows;
-- ``_pretrain(module, train, valid, device, seed)``: train parts of the module
+- ``_learn_input_layout(X, rows)``: in ``fit``, keep what that form was;
+- ``_pretrain(module, train, valid, seeds)``: train parts of the module
   before the end-to-end training (greedy layer-wise pretraining).
 """
 
@@ -28,18 +29,24 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _engine
-from ._data import (
-    InMemoryData,
-    check_float32_range,
-    iter_row_blocks,
-    resolve_device,
-    restore_device,
-    to_tensor,
-)
+from ._data import check_float32_range, resolve_device
 from ._losses import RECONSTRUCTION_LOSSES, Objective
-from ._modules import ACTIVATIONS, in_dtype, mlp_autoencoder
-from ._random import init_parameters, make_generator, seed_from_random_state
+from ._modules import ACTIVATIONS, mlp_autoencoder
+from ._training import (
+    LR_SCHEDULES,
+    OPTIMIZERS,
+    TRAINED_ATTRIBUTE_KINDS,
+    NetworkState,
+    TrainingSettings,
+    net_state,
+    new_module,
+    restore_net,
+    run_in_blocks,
+    seed_sequence,
+    split_rows,
+    training_data,
+)
+from ._training import train as train_module
 from ._utils import (
     LAYER_SIZES,
     Interval,
@@ -52,20 +59,11 @@ from ._utils import (
     layer_sizes,
     reads_fitted,
 )
-from .exceptions import check_weights
-
-# The fitted attributes of every estimator that trains a network (see skae._state).
-TRAINED_ATTRIBUTE_KINDS = {
-    "n_features_in_": "count",
-    "feature_names_in_": "names?",
-    "n_iter_": "count",
-    "loss_curve_": "floats",
-    "validation_loss_curve_": "floats_or_none",
-    "best_loss_": "float",
-}
 
 
-class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BaseAutoEncoder(
+    NetworkState, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Base class of skae's autoencoders; not for direct use."""
 
     _parameter_constraints: dict = {
@@ -77,13 +75,13 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [StrOptions(set(_engine.OPTIMIZERS)), type],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "penalties": [list, tuple, None],
         "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "lr_schedule": [StrOptions(set(_engine.LR_DROPS))],
+        "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -176,8 +174,16 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """Turn the user's ``X`` into rows before validation (identity here)."""
         return X
 
-    def _pretrain(self, module, train, valid, device, seed: int) -> None:
-        """Train parts of ``module`` before end-to-end training (nothing here)."""
+    def _learn_input_layout(self, X, rows) -> None:
+        """Set what ``X``'s form says beyond its validated ``rows`` (nothing here)."""
+
+    def _pretrain(self, module, train, valid, seeds) -> None:
+        """Train parts of ``module`` before end-to-end training (nothing here).
+
+        ``train`` and ``valid`` are the rows on the device (``valid`` may be
+        ``None``); ``seeds`` is the :class:`numpy.random.SeedSequence` of
+        this stage (see skae._training).
+        """
 
     def _all_penalties(self) -> list:
         """The variant's own penalty terms, then the user's ``penalties``."""
@@ -255,153 +261,58 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         with fresh_fit(self):
             self._validate_params()
-            X = validate_data(
+            rows = validate_data(
                 self, self._prepare_input(X), accept_sparse="csr", dtype=[np.float64, np.float32]
             )
-            check_float32_range(X)
-            self._check_params(X)
-            self._fit(X)
+            check_float32_range(rows)
+            self._check_params(rows)
+            self._learn_input_layout(X, rows)
+            self._fit(rows)
         return self
 
-    def _split(self, n_samples: int, seed: int):
-        fraction = self.validation_fraction or 0.0
-        if fraction == 0:
-            return np.arange(n_samples), None
-        n_valid = max(1, int(round(fraction * n_samples)))
-        if n_samples - n_valid < 1:
-            raise ValueError(
-                f"validation_fraction={fraction} leaves no training rows with n_samples = "
-                f"{n_samples}; set validation_fraction=0 to train on all rows."
-            )
-        order = np.random.default_rng(seed).permutation(n_samples)
-        return np.sort(order[n_valid:]), np.sort(order[:n_valid])
-
-    def _new_module(self, n_features: int, device, seed: int) -> torch.nn.Module:
-        """Build the module without touching global RNG state, in float32 on ``device``.
-
-        Building on the meta device allocates nothing and draws nothing; the
-        weights are then drawn from a local generator.
-        """
-        with torch.device("meta"):
-            module = self._build_module(n_features)
-        self._check_size(module, n_features)
-        module = module.to_empty(device=device).to(torch.float32)
-        init_parameters(module, make_generator(seed, device))
-        # Layers that draw at training time (input noise) get their own local stream.
-        training_stream = make_generator((seed + 2) % 2**63, device)
-        for layer in module.modules():
-            if hasattr(layer, "set_generator"):
-                layer.set_generator(training_stream)
-        return module
-
-    def _check_size(self, module: torch.nn.Module, n_features: int) -> None:
-        """Refuse a network larger than ``_max_parameters``, naming its largest tensor."""
-        n_parameters = sum(p.numel() for p in module.parameters())
-        if n_parameters <= self._max_parameters:
-            return
-        name, largest = max(module.named_parameters(), key=lambda item: item[1].numel())
-        raise ValueError(
-            f"{type(self).__name__} on {n_features:,} features would have {n_parameters:,} "
-            f"parameters ({4 * n_parameters / 2**30:.1f} GiB of float32 weights, about four times "
-            f"that to train), more than the {self._max_parameters:,} skae builds; the largest "
-            f"tensor, {name}, has shape {tuple(largest.shape)}. Reduce the features first (e.g. "
-            "sklearn.feature_selection.VarianceThreshold, or TruncatedSVD for sparse counts) or "
-            "give a narrower first layer in hidden_layer_sizes."
-        )
-
-    def _make_net(self, module, device, seed: int, monitor, objective=None, max_epochs=None):
-        """The skorch net that trains ``module`` (by default on the estimator's objective)."""
-        return _engine.build_net(
-            module,
-            self._build_objective() if objective is None else objective,
-            optimizer=self.optimizer,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            max_epochs=self.max_epochs if max_epochs is None else max_epochs,
-            batch_size=self.batch_size,
-            device=device,
-            verbose=self.verbose,
-            early_stopping=monitor,
-            n_iter_no_change=self.n_iter_no_change,
-            tol=self.tol,
-            lr_schedule=self.lr_schedule,
-            callbacks=self.callbacks,
-            shuffle_seed=seed,
-            name=type(self).__name__,
-        )
-
     def _fit(self, X, y=None) -> None:
+        """Train the network on validated rows ``X`` (and each row's target ``y``, if any)."""
         device = resolve_device(self.device)
-        seed = seed_from_random_state(self.random_state)
-        train_idx, valid_idx = self._split(X.shape[0], seed)
-        module = self._new_module(X.shape[1], device, seed)
-        data = InMemoryData(X, device, y=y)  # with y, each row's target (a supervised head)
-        train = data if valid_idx is None else data.subset(train_idx)
-        valid = None if valid_idx is None else data.subset(valid_idx)
-        del data
-        self._pretrain(module, train, valid, device, seed)
-        monitor = "valid_loss" if valid is not None else "train_loss"
-        # A shuffling stream apart from the initialisation stream.
-        net = self._make_net(module, device, (seed + 1) % 2**63, monitor)
-        _engine.train(net, train, valid)
-        net.module_.eval()
-        self.net_ = net
-        self.loss_curve_ = _engine.history_column(net, "train_loss")
-        self.n_iter_ = len(self.loss_curve_)
-        valid_curve = _engine.history_column(net, "valid_loss")
-        self.validation_loss_curve_ = valid_curve if valid is not None else None
-        monitored = valid_curve if valid is not None else self.loss_curve_
-        self.best_loss_ = float(monitored[_engine.kept_epoch(net) - 1])
+        split, build, pretrain, shuffle = seed_sequence(self.random_state).spawn(4)
+        train_idx, valid_idx = split_rows(X.shape[0], self.validation_fraction, split)
+        module = new_module(
+            self._build_module,
+            X.shape[1],
+            device,
+            build,
+            max_parameters=self._max_parameters,
+            owner=type(self).__name__,
+        )
+        train, valid = training_data(X, y, device, train_idx, valid_idx)
+        self._pretrain(module, train, valid, pretrain)
+        result = train_module(
+            module, self._build_objective(), train, valid, TrainingSettings.of(self), shuffle
+        )
+        vars(self).update(result.fitted_attributes())
 
-    # -- state: pickling, skops and skae.save share one plain representation ------------
+    # -- state: pickle, skops and skae.save share _get_net_state/_set_net_state --------
     def _shape_params(self) -> dict:
         """The parameters that declare the module's layers and sizes (see check_declared_sizes)."""
         return self.get_params(deep=False)
 
-    def _weights(self) -> dict:
-        """The module's tensors as float32 numpy arrays on the host."""
-        return {k: v.detach().cpu().numpy() for k, v in self.module_.state_dict().items()}
+    def _get_net_state(self) -> dict:
+        """The trained network as plain data: weights, history and device."""
+        return net_state(self.net_)
 
-    def _restore_net(self, weights: dict, history: list, device=None) -> None:
-        """Rebuild ``net_`` around ``weights`` (name -> array), checking them strictly.
+    def _set_net_state(self, state: dict) -> None:
+        """Rebuild ``net_`` from :meth:`_get_net_state`'s data, checking it strictly.
 
         The module is built on the meta device, so restoring draws nothing from
         any random generator and allocates nothing before the weights arrive.
         """
+        weights = state["weights"]
         largest = max((max(np.shape(v), default=1) for v in weights.values()), default=0)
         check_declared_sizes(self._shape_params(), len(weights), largest)
         with torch.device("meta"):
             module = self._build_module(self.n_features_in_)
-        expected = {k: (tuple(v.shape), v.dtype) for k, v in module.state_dict().items()}
-        check_weights(weights, expected, type(self).__name__)
-        module.load_state_dict(
-            {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in weights.items()},
-            assign=True,
+        self.net_ = restore_net(
+            module, self._build_objective(), TrainingSettings.of(self), state, type(self).__name__
         )
-        device = restore_device(device)
-        net = self._make_net(module.to(device).eval(), device, 0, None)
-        self.net_ = _engine.restore(net, history)
-
-    def _net_state(self) -> dict:
-        """What ``net_`` holds, as plain data: weights, history and device."""
-        return {
-            "weights": self._weights(),
-            "history": _engine.plain_history(self.net_),
-            "device": str(_engine.module_device(self.net_)),
-        }
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        if "net_" in state:
-            state = {k: v for k, v in state.items() if k != "net_"}
-            state["_net_state"] = self._net_state()
-        return state
-
-    def __setstate__(self, state):
-        net_state = state.pop("_net_state", None)
-        super().__setstate__(state)
-        if net_state is not None:
-            self._restore_net(net_state["weights"], net_state["history"], net_state["device"])
 
     # -- fitted parts -----------------------------------------------------------------
     @property
@@ -429,28 +340,9 @@ class BaseAutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     # -- inference --------------------------------------------------------------------
     @reads_fitted
     def _apply(self, fn, X) -> np.ndarray:
-        """Run ``fn(module, batch)`` over row blocks of ``X`` in eval mode, in ``X``'s precision.
-
-        float64 input is computed in float64 (weights cast for the call), so a
-        row's result does not depend on the rows it comes with, the block size,
-        the thread count or the CPU's kernels beyond float64 rounding; float32
-        input is computed in float32.
-        """
-        net = self.net_  # read once: a refit in another thread may replace it
-        module = net.module_
-        module.eval()
-        device = _engine.module_device(net)
-        dtype = np.float64 if X.dtype == np.float64 else np.float32
-        row_bytes = max(X.shape[1], 1) * np.dtype(dtype).itemsize
-        rows = max(1, min(4096, self._inference_bytes // row_bytes))
-        with torch.inference_mode():
-            # The weights are cast to the input's precision once, not per block.
-            run = in_dtype(module, fn, torch.float64 if dtype == np.float64 else torch.float32)
-            blocks = [
-                run(to_tensor(block, device, dtype)).cpu().numpy()
-                for block in iter_row_blocks(X, rows)
-            ]
-        return np.concatenate(blocks, axis=0)
+        """Run ``fn(module, batch)`` over row blocks of ``X`` (see run_in_blocks)."""
+        # net_ is read once: a refit in another thread may replace it.
+        return run_in_blocks(self.net_, fn, X, self._inference_bytes)
 
     def _validate_X(self, X):
         check_is_fitted(self)

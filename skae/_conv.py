@@ -195,8 +195,8 @@ class ConvAutoEncoder(BaseAutoEncoder):
         shape = _images_shape(X)
         if shape is None:
             return X
-        fitting = getattr(self, "_fitting_shape", None) is not None
-        if not fitting and hasattr(self, "image_shape_") and list(shape) != self.image_shape_:
+        # In fit there is no image_shape_ yet (fit starts from no fitted attributes).
+        if hasattr(self, "image_shape_") and list(shape) != self.image_shape_:
             raise ValueError(
                 f"X holds images of shape {shape}, but {type(self).__name__} was fitted on "
                 f"images of shape {tuple(self.image_shape_)}."
@@ -204,31 +204,8 @@ class ConvAutoEncoder(BaseAutoEncoder):
         X = np.asarray(X)
         return X.reshape(X.shape[0], -1)
 
-    def fit(self, X, y=None):
-        """Train the autoencoder to reconstruct ``X``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features) or \
-(n_samples, channels, height, width)
-            Training images, as flat rows or as a 4-D array.
-        y : None
-            Ignored; present for API consistency.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        self._fitting_shape = _images_shape(X) or ()
-        try:
-            return super().fit(X, y)
-        finally:
-            del self._fitting_shape
-
-    def _fit(self, X) -> None:
-        self.image_shape_ = self._resolve_image_shape(X.shape[1], self._fitting_shape or None)
-        super()._fit(X)
+    def _learn_input_layout(self, X, rows) -> None:
+        self.image_shape_ = self._resolve_image_shape(rows.shape[1], _images_shape(X))
 
     def _build_module(self, n_features: int):
         return conv_autoencoder(

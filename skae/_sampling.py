@@ -7,8 +7,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from . import _engine
 from ._random import make_generator, seed_from_random_state
+from ._training import module_device
 
 
 class PriorSamplingMixin:
@@ -36,7 +36,7 @@ class PriorSamplingMixin:
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-        device = _engine.module_device(self.net_)
+        device = module_device(self.net_)
         generator = make_generator(seed_from_random_state(random_state), device)
         codes = self.module_.sample_prior(int(n_samples), generator).cpu().numpy()
         return self._apply(lambda m, zb: m.decode(zb), codes).astype(np.float64)

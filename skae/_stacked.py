@@ -7,12 +7,13 @@ from numbers import Integral
 import torch
 from torch import nn
 
-from . import _engine
 from ._base import BaseAutoEncoder
 from ._data import InMemoryData
 from ._docstring import fill_doc
 from ._losses import Objective
 from ._modules import AutoEncoderModule
+from ._training import TrainingSettings
+from ._training import train as train_module
 from ._utils import Interval
 
 
@@ -152,30 +153,22 @@ class StackedAutoEncoder(BaseAutoEncoder):
         self.callbacks = callbacks
         self.pretrain_epochs = pretrain_epochs
 
-    def _pretrain(self, module, train, valid, device, seed: int) -> None:
+    def _pretrain(self, module, train, valid, seeds) -> None:
         self.pretrain_losses_ = []
         if self.pretrain_epochs == 0:
             return
         encoders = layer_stages(module.encoder)
         decoders = layer_stages(module.decoder)[::-1]  # decoders[l] inverts encoders[l]
-        monitor = "valid_loss" if valid is not None else "train_loss"
-        for depth, (encoder, decoder) in enumerate(zip(encoders, decoders)):
-            shallow = AutoEncoderModule(encoder, decoder)
+        settings = TrainingSettings.of(self, max_epochs=self.pretrain_epochs)
+        stages = zip(encoders, decoders, seeds.spawn(len(encoders)))
+        for depth, (encoder, decoder, stage_seeds) in enumerate(stages):
             # The first layer reconstructs the input with the estimator's loss, deeper
             # layers the hidden values below them with the squared error; penalties
             # (``penalties``) apply to the deep network, in fine-tuning only.
             objective = Objective(self.loss if depth == 0 else "mse")
-            net = self._make_net(
-                shallow,
-                device,
-                (seed + 3 + depth) % 2**63,
-                monitor,
-                objective=objective,
-                max_epochs=self.pretrain_epochs,
-            )
-            _engine.train(net, train, valid)
-            curve = _engine.history_column(net, monitor)
-            self.pretrain_losses_.append(float(curve[_engine.kept_epoch(net) - 1]))
+            shallow = AutoEncoderModule(encoder, decoder)
+            result = train_module(shallow, objective, train, valid, settings, stage_seeds)
+            self.pretrain_losses_.append(result.best_loss)
             if depth + 1 < len(encoders):
                 train, valid = _encoded(encoder, train), _encoded(encoder, valid)
         module.train()

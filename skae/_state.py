@@ -254,8 +254,8 @@ def _describe(obj, path: str, arrays: dict, depth: int) -> dict:
             node["attributes"][name] = _describe_attribute(
                 getattr(obj, name), kind, f"{path}{name}", arrays, depth
             )
-    if hasattr(cls, "_net_state"):
-        state = obj._net_state()
+    if hasattr(cls, "_get_net_state"):
+        state = obj._get_net_state()
         node["history"], node["device"] = state["history"], state["device"]
         arrays.update({path + k: v for k, v in state["weights"].items()})
     return node
@@ -396,7 +396,7 @@ def _restore(node, path: str, tensors: _Tensors, depth: int):
         vars(obj).update(
             _restore_attributes(cls, _field(node, "attributes", dict), path, tensors, depth)
         )
-    if hasattr(cls, "_restore_net") and fitted:
+    if hasattr(cls, "_set_net_state") and fitted:
         tensors.nets += 1
         if tensors.nets > MAX_NETS:
             raise ModelFileError(
@@ -405,7 +405,13 @@ def _restore(node, path: str, tensors: _Tensors, depth: int):
         history = _field(node, "history", list)
         if not all(isinstance(row, dict) for row in history):
             raise ModelFileError("The training history must be a list of objects.")
-        obj._restore_net(tensors.take_net(path), history, tensors.device or str(node.get("device")))
+        obj._set_net_state(
+            {
+                "weights": tensors.take_net(path),
+                "history": history,
+                "device": tensors.device or str(node.get("device")),
+            }
+        )
     elif "history" in node or "device" in node:
         raise ModelFileError(f"The {name} in the file has a network where it cannot hold one.")
     if fitted:

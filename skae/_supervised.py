@@ -20,19 +20,33 @@ from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _engine
 from ._autoencoder import AutoEncoder
-from ._base import TRAINED_ATTRIBUTE_KINDS, BaseAutoEncoder
+from ._base import BaseAutoEncoder
 from ._data import check_float32_range, column_variances
 from ._heads import EncoderWithHead, SupervisedObjective
 from ._modules import ACTIVATIONS, mlp
-from ._random import seed_from_random_state
+from ._training import (
+    LR_SCHEDULES,
+    TRAINED_ATTRIBUTE_KINDS,
+    NetworkState,
+    TrainingSettings,
+    module_device,
+    net_state,
+    new_module,
+    restore_net,
+    run_in_blocks,
+    seed_sequence,
+    split_rows,
+    training_data,
+)
+from ._training import train as train_module
 from ._utils import (
     LAYER_SIZES,
     HasMethods,
     Interval,
     ModuleClass,
     StrOptions,
+    check_declared_sizes,
     check_layer_sizes,
     check_module_class,
     fresh_fit,
@@ -42,144 +56,6 @@ from ._utils import (
 
 # Label of an unlabelled row for the classifier (scikit-learn's semi-supervised convention).
 UNLABELLED = -1
-
-
-class _EncoderWithHeadNetwork(BaseAutoEncoder):
-    """The network of a fitted autoencoder plus a head, as the base estimator sees it.
-
-    Never fitted through ``fit``: the supervised estimators call :meth:`fit_head`
-    with encoded targets. Being a :class:`BaseAutoEncoder`, it builds its
-    module without touching global random state, trains it through the
-    engine, runs batched inference (``_apply``) and pickles its net as plain
-    data, all with the base's code. Its name starts with ``_``, so it is not
-    registered as a public estimator.
-    """
-
-    # The penalty's weight in the objective, set for the length of fit_head; a net
-    # restored from a file or a pickle only predicts, so it needs none.
-    _l2 = 0.0
-
-    def __init__(
-        self,
-        n_components=2,
-        *,
-        hidden_layer_sizes=(256, 128),
-        activation="relu",
-        output_activation=None,
-        loss="mse",
-        max_epochs=200,
-        batch_size=64,
-        lr=1e-3,
-        optimizer="adam",
-        weight_decay=0.0,
-        penalties=None,
-        validation_fraction=None,
-        n_iter_no_change=10,
-        tol=1e-4,
-        lr_schedule="plateau",
-        device="auto",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        autoencoder=None,
-        head_layer_sizes=(),
-        head_activation="relu",
-        n_outputs=1,
-        supervised_loss="cross_entropy",
-        freeze_encoder=False,
-        warm_up_head=True,
-        reconstruction_weight=0.0,
-        passthrough=False,
-        alpha=0.0,
-    ):
-        self.n_components = n_components
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.output_activation = output_activation
-        self.loss = loss
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.penalties = penalties
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.lr_schedule = lr_schedule
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.autoencoder = autoencoder
-        self.head_layer_sizes = head_layer_sizes
-        self.head_activation = head_activation
-        self.n_outputs = n_outputs
-        self.supervised_loss = supervised_loss
-        self.freeze_encoder = freeze_encoder
-        self.warm_up_head = warm_up_head
-        self.reconstruction_weight = reconstruction_weight
-        self.passthrough = passthrough
-        self.alpha = alpha
-
-    def _build_module(self, n_features: int) -> torch.nn.Module:
-        autoencoder = self.autoencoder
-        n_passthrough = n_features if self.passthrough else 0
-        sizes = [n_passthrough + autoencoder.n_components, *self.head_layer_sizes, self.n_outputs]
-        return EncoderWithHead(
-            autoencoder._build_module(n_features),
-            mlp(sizes, self.head_activation),
-            freeze_autoencoder=self.freeze_encoder,
-            n_passthrough=n_passthrough,
-        )
-
-    def _pretrain(self, module, train, valid, device, seed: int) -> None:
-        # The encoder (and decoder) start from the fitted autoencoder's weights.
-        module.autoencoder.load_state_dict(self.autoencoder.module_.state_dict())
-        module.set_code_statistics(*self._code_statistics)
-        # The penalty is alpha / 2 * |W|^2 over the sum of the rows' losses, as in
-        # LogisticRegression(C=1 / alpha); the objective averages, hence / rows.
-        self._l2 = self.alpha / len(train)
-        if self.freeze_encoder or not self.warm_up_head:
-            return
-        # Train the head alone first, so that a random head does not distort the encoder.
-        module.freeze(True)
-        monitor = "valid_loss" if valid is not None else "train_loss"
-        objective = SupervisedObjective(self.supervised_loss, l2=self._l2)
-        _engine.train(
-            self._make_net(module, device, (seed + 3) % 2**63, monitor, objective), train, valid
-        )
-        module.freeze(False)
-
-    def _build_objective(self) -> torch.nn.Module:
-        reconstruction = None if self.freeze_encoder else self.autoencoder._build_objective()
-        return SupervisedObjective(
-            self.supervised_loss, reconstruction, self.reconstruction_weight, self._l2
-        )
-
-    def _shape_params(self) -> dict:
-        # The layers are the autoencoder's and the head's; the base's own
-        # hidden_layer_sizes means nothing here.
-        return {**self.autoencoder._shape_params(), "head_layer_sizes": self.head_layer_sizes}
-
-    def fit_head(self, X, targets, code_statistics: tuple) -> None:
-        """Train on the labelled rows ``X``, the head seeing codes scaled by ``code_statistics``.
-
-        ``code_statistics`` is ``(mean, std, weight)`` (see
-        :meth:`EncoderWithHead.set_code_statistics`), computed by the
-        estimator over all rows, labelled or not.
-        """
-        self._code_statistics = code_statistics
-        try:
-            self._fit(X, targets)
-        finally:
-            # Training-time values only; the module's buffers keep the statistics.
-            self.__dict__.pop("_code_statistics", None)
-            self.__dict__.pop("_l2", None)
-
-    def predict_raw(self, X) -> np.ndarray:
-        """The head's output for validated rows ``X``, batch by batch."""
-        return self._apply(lambda module, xb: module.predict(xb), X)
 
 
 _SHARED_PARAMETERS_DOC = """\
@@ -322,7 +198,7 @@ _SHARED_ATTRIBUTES_DOC = """\
         Names of features seen during ``fit``, when ``X`` has string column names."""
 
 
-class _AutoEncoderHead(BaseEstimator):
+class _BaseEncoderPredictor(NetworkState, BaseEstimator):
     """What the classifier and the regressor share: pretraining, then supervised training."""
 
     _supervised_loss: str = ""
@@ -345,7 +221,7 @@ class _AutoEncoderHead(BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "lr_schedule": [StrOptions(set(_engine.LR_DROPS))],
+        "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -473,57 +349,90 @@ class _AutoEncoderHead(BaseEstimator):
                     f"unlabelled ({self._unlabelled_marker}); label some rows."
                 )
             targets = self._encode_targets(y[labelled])
-            seed, network_seed = np.random.SeedSequence(
-                seed_from_random_state(self.random_state)
-            ).generate_state(2)
-            autoencoder = self._pretrained(X, int(seed))
-            network = self._network(autoencoder, int(network_seed))
-            network.n_features_in_ = X.shape[1]
-            statistics = self._code_statistics(autoencoder, X)
-            network.fit_head(X[np.flatnonzero(labelled)], targets, statistics)
-            self.estimator_ = autoencoder
-            self._network_ = network
-            for name in ("n_iter_", "loss_curve_", "validation_loss_curve_", "best_loss_"):
-                setattr(self, name, getattr(network, name))
+            pretraining, training = seed_sequence(self.random_state).spawn(2)
+            self.estimator_ = self._pretrained(X, int(pretraining.generate_state(1)[0]))
+            statistics = self._code_statistics(self.estimator_, X)
+            self._train(X[np.flatnonzero(labelled)], targets, statistics, training)
         return self
 
-    def _network(self, autoencoder, seed: int) -> _EncoderWithHeadNetwork:
-        """The unfitted network of ``autoencoder``'s encoder and this estimator's head."""
-        return _EncoderWithHeadNetwork(
-            autoencoder=autoencoder,
-            head_layer_sizes=layer_sizes(self.head_layer_sizes),
-            head_activation=self.head_activation,
-            n_outputs=self._n_outputs(),
-            supervised_loss=self._supervised_loss,
-            freeze_encoder=self.freeze_encoder,
-            warm_up_head=self.warm_up_head,
-            passthrough=self.passthrough,
-            alpha=self.alpha,
-            reconstruction_weight=self.reconstruction_weight,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            optimizer=autoencoder.optimizer,
-            weight_decay=self.weight_decay,
-            validation_fraction=self.validation_fraction,
-            n_iter_no_change=self.n_iter_no_change,
-            tol=self.tol,
-            lr_schedule=self.lr_schedule,
-            device=str(_engine.module_device(autoencoder.net_)),
-            random_state=seed,
-            verbose=self.verbose,
+    def _train(self, X, targets, code_statistics: tuple, seeds) -> None:
+        """Train the encoder (a copy of ``estimator_``'s) and the head on labelled rows ``X``.
+
+        The head sees codes scaled by ``code_statistics``, ``(mean, std, weight)``
+        over all rows (see :meth:`EncoderWithHead.set_code_statistics`).
+        """
+        split, build, warm_up, shuffle = seeds.spawn(4)
+        device = module_device(self.estimator_.net_)
+        train_idx, valid_idx = split_rows(X.shape[0], self.validation_fraction, split)
+        module = new_module(
+            self._build_module,
+            X.shape[1],
+            device,
+            build,
+            max_parameters=self.estimator_._max_parameters,
+            owner=type(self).__name__,
+        )
+        # The encoder (and decoder) start from the fitted autoencoder's weights.
+        module.autoencoder.load_state_dict(self.estimator_.module_.state_dict())
+        module.set_code_statistics(*code_statistics)
+        train, valid = training_data(X, targets, device, train_idx, valid_idx)
+        # The penalty is alpha / 2 * |W|^2 over the sum of the rows' losses, as in
+        # LogisticRegression(C=1 / alpha); the objective averages, hence / rows.
+        l2 = self.alpha / len(train)
+        settings = self._training_settings()
+        if not self.freeze_encoder and self.warm_up_head:
+            # Train the head alone first, so that a random head does not distort the encoder.
+            module.freeze(True)
+            head_only = SupervisedObjective(self._supervised_loss, l2=l2)
+            train_module(module, head_only, train, valid, settings, warm_up)
+            module.freeze(False)
+        result = train_module(module, self._objective(l2), train, valid, settings, shuffle)
+        vars(self).update(result.fitted_attributes())
+
+    def _training_settings(self) -> TrainingSettings:
+        # The optimizer is the autoencoder's; the rest are this estimator's parameters.
+        return TrainingSettings.of(self, optimizer=self.estimator_.optimizer)
+
+    def _build_module(self, n_features: int) -> torch.nn.Module:
+        """``estimator_``'s network with a head on its code (and the features, with passthrough)."""
+        n_passthrough = n_features if self.passthrough else 0
+        head = [
+            n_passthrough + self.estimator_.n_components,
+            *layer_sizes(self.head_layer_sizes),
+            self._n_outputs(),
+        ]
+        return EncoderWithHead(
+            self.estimator_._build_module(n_features),
+            mlp(head, self.head_activation),
+            freeze_autoencoder=self.freeze_encoder,
+            n_passthrough=n_passthrough,
         )
 
-    # -- state (see skae._state) ------------------------------------------------------
-    def _net_state(self) -> dict:
-        return self._network_._net_state()
+    def _objective(self, l2: float) -> torch.nn.Module:
+        reconstruction = None if self.freeze_encoder else self.estimator_._build_objective()
+        return SupervisedObjective(
+            self._supervised_loss, reconstruction, self.reconstruction_weight, l2
+        )
 
-    def _restore_net(self, weights: dict, history: list, device=None) -> None:
-        """Rebuild the network around ``estimator_`` and this estimator's head, from ``weights``."""
-        network = self._network(self.estimator_, 0)
-        network.n_features_in_ = self.n_features_in_
-        network._restore_net(weights, history, device)
-        self._network_ = network
+    # -- state: pickle, skops and skae.save share _get_net_state/_set_net_state --------
+    def _get_net_state(self) -> dict:
+        return net_state(self.net_)
+
+    def _set_net_state(self, state: dict) -> None:
+        """Rebuild ``net_`` around ``estimator_`` and this estimator's head, from ``state``."""
+        weights = state["weights"]
+        largest = max((max(np.shape(v), default=1) for v in weights.values()), default=0)
+        shape_params = {
+            **self.estimator_._shape_params(),
+            "head_layer_sizes": self.head_layer_sizes,
+        }
+        check_declared_sizes(shape_params, len(weights), largest)
+        with torch.device("meta"):
+            module = self._build_module(self.n_features_in_)
+        # A restored net only predicts: the objective's penalty weight is of no use.
+        self.net_ = restore_net(
+            module, self._objective(0.0), self._training_settings(), state, type(self).__name__
+        )
 
     def _check_restored(self) -> None:
         if self.estimator_.n_features_in_ != self.n_features_in_:
@@ -534,16 +443,12 @@ class _AutoEncoderHead(BaseEstimator):
 
     # -- fitted parts -----------------------------------------------------------------
     @property
-    def net_(self):
-        return self._network_.net_
-
-    @property
     def module_(self) -> torch.nn.Module:
-        return self._network_.module_
+        return self.net_.module_
 
     @property
     def encoder_(self) -> torch.nn.Module:
-        return self._network_.module_.autoencoder.encoder
+        return self.net_.module_.autoencoder.encoder
 
     @reads_fitted
     def _raw(self, X) -> np.ndarray:
@@ -551,12 +456,13 @@ class _AutoEncoderHead(BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         check_float32_range(X)
-        return self._network_.predict_raw(X)
+        net = self.net_  # read once: a refit in another thread may replace it
+        return run_in_blocks(net, lambda m, xb: m.predict(xb), X, BaseAutoEncoder._inference_bytes)
 
     def __sklearn_is_fitted__(self) -> bool:
         # What check_is_fitted asks: one attribute that fit sets last, read without
         # iterating vars(self), which a refit in another thread may be changing.
-        return hasattr(self, "_network_")
+        return hasattr(self, "net_")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -564,7 +470,7 @@ class _AutoEncoderHead(BaseEstimator):
         return tags
 
 
-class AutoEncoderClassifier(ClassifierMixin, _AutoEncoderHead):
+class AutoEncoderClassifier(ClassifierMixin, _BaseEncoderPredictor):
     """Classifier on a pretrained autoencoder's encoder (semi-supervised).
 
     Training has two stages. First the autoencoder ``estimator`` is trained
@@ -694,7 +600,7 @@ class AutoEncoderClassifier(ClassifierMixin, _AutoEncoderHead):
         return self.classes_[np.argmax(scores, axis=1)]
 
 
-class AutoEncoderRegressor(RegressorMixin, _AutoEncoderHead):
+class AutoEncoderRegressor(RegressorMixin, _BaseEncoderPredictor):
     """Regressor on a pretrained autoencoder's encoder (semi-supervised).
 
     As :class:`AutoEncoderClassifier`, with a regression head trained on

@@ -5,7 +5,6 @@ from numbers import Real
 import numpy as np
 import torch
 
-from . import _engine
 from ._base import BaseAutoEncoder
 from ._docstring import fill_doc
 from ._generative_modules import VariationalModule
@@ -13,6 +12,7 @@ from ._losses import VariationalObjective, negative_elbo
 from ._modules import mlp
 from ._random import make_generator
 from ._sampling import PriorSamplingMixin
+from ._training import module_device
 from ._utils import Interval, layer_sizes
 
 _ELBO_DRAWS = 16
@@ -148,7 +148,7 @@ class VariationalAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
     def _reconstruction_error(self, X) -> np.ndarray:
         # The same fixed draws for every row keep each row's estimate independent of
         # the other rows and of their order (as scikit-learn requires of score_samples).
-        device = _engine.module_device(self.net_)
+        device = module_device(self.net_)
         draws = torch.randn(
             (_ELBO_DRAWS, self.n_components), generator=make_generator(0, device), device=device
         )

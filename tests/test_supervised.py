@@ -55,7 +55,7 @@ def test_unlabelled_rows_feed_pretraining_only(digits):
     clf = AutoEncoderClassifier(ae, max_epochs=10, random_state=0).fit(X, y_partial)
     np.testing.assert_array_equal(clf.classes_, np.arange(10))
     # Pretraining saw every row: the same autoencoder fitted on all of X has the same weights.
-    seed = np.random.SeedSequence(0).generate_state(2)[0]  # the seed fit hands the autoencoder
+    seed = np.random.SeedSequence(0).spawn(2)[0].generate_state(1)[0]  # what fit hands it
     alone = AutoEncoder(**{**ae.get_params(), "random_state": int(seed)}).fit(X)
     for k, v in state(alone.module_).items():
         torch.testing.assert_close(clf.estimator_.module_.state_dict()[k], v, rtol=0, atol=0)
@@ -235,7 +235,7 @@ def test_joblib_and_pickle_round_trip(Estimator, digits, tmp_path):
         max_epochs=3,
         random_state=0,
     ).fit(X[:300], y[:300])
-    state = est._network_.__getstate__()
+    state = est.__getstate__()
     assert "net_" not in state and "_net_state" in state  # plain data, not a pickled torch module
     joblib.dump(est, tmp_path / "model.joblib")
     for loaded in (joblib.load(tmp_path / "model.joblib"), pickle.loads(pickle.dumps(est))):

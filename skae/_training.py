@@ -1,0 +1,268 @@
+"""The one training path: build a module, train it, run it in blocks, save and restore it.
+
+Every estimator that trains a torch network goes through these functions,
+and this is the only module that talks to :mod:`skae._engine` (the skorch
+side): an autoencoder's ``fit``, the stacked autoencoder's greedy
+pretraining, and the supervised estimators' head warm-up and fine-tuning.
+Estimators hold what it returns (the trained net as ``net_``) and never
+subclass one another to reach it.
+
+Randomness comes from a :class:`numpy.random.SeedSequence` per fit, whose
+spawned children seed each stream apart: the validation split, the
+initialisation, the input noise, the shuffling and each pretraining stage.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import torch
+
+from . import _engine
+from ._data import InMemoryData, iter_row_blocks, restore_device, to_tensor
+from ._modules import in_dtype
+from ._random import init_parameters, make_generator, seed_from_random_state
+from .exceptions import check_weights
+
+OPTIMIZERS = _engine.OPTIMIZERS
+LR_SCHEDULES = _engine.LR_DROPS
+module_device = _engine.module_device
+
+
+def seed_sequence(random_state) -> np.random.SeedSequence:
+    """The root of every random stream of one fit, from ``random_state``."""
+    return np.random.SeedSequence(seed_from_random_state(random_state))
+
+
+def torch_seed(seeds: np.random.SeedSequence) -> int:
+    """A seed for a ``torch.Generator`` (a non-negative int64) from ``seeds``."""
+    return int(seeds.generate_state(1, np.uint64)[0] % 2**63)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingSettings:
+    """How one network is trained: the estimator parameters the engine reads."""
+
+    optimizer: object = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    max_epochs: int = 200
+    batch_size: int = 64
+    n_iter_no_change: int | None = 10
+    tol: float = 1e-4
+    lr_schedule: str = "plateau"
+    callbacks: object = None
+    verbose: int = 0
+    name: str = "skae"
+
+    @classmethod
+    def of(cls, estimator, **overrides) -> TrainingSettings:
+        """The settings named by ``estimator``'s parameters, with ``overrides``."""
+        names = [f.name for f in dataclasses.fields(cls) if f.name != "name"]
+        values = {n: getattr(estimator, n) for n in names if hasattr(estimator, n)}
+        return cls(**{"name": type(estimator).__name__, **values, **overrides})
+
+    def replace(self, **changes) -> TrainingSettings:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingResult:
+    """A trained net and what its training recorded."""
+
+    net: object
+    loss_curve: list
+    validation_loss_curve: list | None
+    best_loss: float
+
+    def fitted_attributes(self) -> dict:
+        """The fitted attributes every trained estimator sets (see TRAINED_ATTRIBUTE_KINDS)."""
+        return {
+            "net_": self.net,
+            "n_iter_": len(self.loss_curve),
+            "loss_curve_": self.loss_curve,
+            "validation_loss_curve_": self.validation_loss_curve,
+            "best_loss_": self.best_loss,
+        }
+
+
+# The fitted attributes of every estimator that trains a network (see skae._state).
+TRAINED_ATTRIBUTE_KINDS = {
+    "n_features_in_": "count",
+    "feature_names_in_": "names?",
+    "n_iter_": "count",
+    "loss_curve_": "floats",
+    "validation_loss_curve_": "floats_or_none",
+    "best_loss_": "float",
+}
+
+
+def split_rows(n_samples: int, fraction, seeds: np.random.SeedSequence):
+    """Training and validation row indices (``None`` for no validation rows)."""
+    fraction = fraction or 0.0
+    if fraction == 0:
+        return np.arange(n_samples), None
+    n_valid = max(1, int(round(fraction * n_samples)))
+    if n_samples - n_valid < 1:
+        raise ValueError(
+            f"validation_fraction={fraction} leaves no training rows with n_samples = "
+            f"{n_samples}; set validation_fraction=0 to train on all rows."
+        )
+    order = np.random.default_rng(seeds).permutation(n_samples)
+    return np.sort(order[n_valid:]), np.sort(order[:n_valid])
+
+
+def training_data(X, y, device, train_idx, valid_idx):
+    """``X`` (and each row's target ``y``) on ``device``, split into training and validation."""
+    data = InMemoryData(X, device, y=y)
+    if valid_idx is None:
+        return data, None
+    return data.subset(train_idx), data.subset(valid_idx)
+
+
+def new_module(build, n_features: int, device, seeds, *, max_parameters: int, owner: str):
+    """``build(n_features)`` in float32 on ``device``, without touching global RNG state.
+
+    Building on the meta device allocates nothing and draws nothing: a network
+    of more than ``max_parameters`` is refused before any allocation. The
+    weights are then drawn from a generator of their own, and layers that draw
+    while training (input noise) get another.
+    """
+    init_seeds, noise_seeds = seeds.spawn(2)
+    with torch.device("meta"):
+        module = build(n_features)
+    _check_size(module, n_features, max_parameters, owner)
+    module = module.to_empty(device=device).to(torch.float32)
+    init_parameters(module, make_generator(torch_seed(init_seeds), device))
+    noise = make_generator(torch_seed(noise_seeds), device)
+    for layer in module.modules():
+        if hasattr(layer, "set_generator"):
+            layer.set_generator(noise)
+    return module
+
+
+def _check_size(module, n_features: int, max_parameters: int, owner: str) -> None:
+    n_parameters = sum(p.numel() for p in module.parameters())
+    if n_parameters <= max_parameters:
+        return
+    name, largest = max(module.named_parameters(), key=lambda item: item[1].numel())
+    raise ValueError(
+        f"{owner} on {n_features:,} features would have {n_parameters:,} "
+        f"parameters ({4 * n_parameters / 2**30:.1f} GiB of float32 weights, about four times "
+        f"that to train), more than the {max_parameters:,} skae builds; the largest "
+        f"tensor, {name}, has shape {tuple(largest.shape)}. Reduce the features first (e.g. "
+        "sklearn.feature_selection.VarianceThreshold, or TruncatedSVD for sparse counts) or "
+        "give a narrower first layer in hidden_layer_sizes."
+    )
+
+
+def _net(module, objective, settings: TrainingSettings, device, shuffle_seed: int, monitor):
+    return _engine.build_net(
+        module,
+        objective,
+        optimizer=settings.optimizer,
+        lr=settings.lr,
+        weight_decay=settings.weight_decay,
+        max_epochs=settings.max_epochs,
+        batch_size=settings.batch_size,
+        device=device,
+        verbose=settings.verbose,
+        early_stopping=monitor,
+        n_iter_no_change=settings.n_iter_no_change,
+        tol=settings.tol,
+        lr_schedule=settings.lr_schedule,
+        callbacks=settings.callbacks,
+        shuffle_seed=shuffle_seed,
+        name=settings.name,
+    )
+
+
+def train(module, objective, train_data, valid_data, settings, seeds) -> TrainingResult:
+    """Train ``module`` on ``objective``, shuffling from ``seeds``; the module stays in eval mode.
+
+    With validation rows, early stopping monitors their loss (else the
+    training loss) and the module keeps the weights of the best epoch;
+    ``best_loss`` is the monitored loss of that epoch.
+    """
+    monitor = "train_loss" if valid_data is None else "valid_loss"
+    net = _net(module, objective, settings, train_data.device, torch_seed(seeds), monitor)
+    _engine.train(net, train_data, valid_data)
+    net.module_.eval()
+    loss_curve = _engine.history_column(net, "train_loss")
+    valid_curve = _engine.history_column(net, "valid_loss") if valid_data is not None else None
+    monitored = loss_curve if valid_curve is None else valid_curve
+    best = float(monitored[_engine.kept_epoch(net) - 1])
+    return TrainingResult(net, loss_curve, valid_curve, best)
+
+
+def run_in_blocks(net, fn, X, max_bytes: int) -> np.ndarray:
+    """``fn(module, batch)`` over row blocks of ``X`` in eval mode, in ``X``'s precision.
+
+    float64 input is computed in float64 (weights cast once for the call), so
+    a row's result does not depend on the rows it comes with, the block size,
+    the thread count or the CPU's kernels beyond float64 rounding; float32
+    input is computed in float32. Blocks hold at most 4096 rows and about
+    ``max_bytes`` of densified input.
+    """
+    module = net.module_
+    module.eval()
+    device = module_device(net)
+    dtype = np.float64 if X.dtype == np.float64 else np.float32
+    row_bytes = max(X.shape[1], 1) * np.dtype(dtype).itemsize
+    rows = max(1, min(4096, max_bytes // row_bytes))
+    with torch.inference_mode():
+        run = in_dtype(module, fn, torch.float64 if dtype == np.float64 else torch.float32)
+        blocks = [
+            run(to_tensor(block, device, dtype)).cpu().numpy() for block in iter_row_blocks(X, rows)
+        ]
+    return np.concatenate(blocks, axis=0)
+
+
+# -- state: the plain data a trained net is saved as, by pickle, skops and skae.save -------
+def net_state(net) -> dict:
+    """What ``net`` holds, as plain data: float32 weights, history and device."""
+    return {
+        "weights": {k: v.detach().cpu().numpy() for k, v in net.module_.state_dict().items()},
+        "history": _engine.plain_history(net),
+        "device": str(module_device(net)),
+    }
+
+
+def restore_net(module, objective, settings, state: dict, owner: str):
+    """A net that predicts with ``module`` (built on the meta device) holding ``state``'s weights.
+
+    The weights are checked strictly against the module's tensors first.
+    """
+    weights = state["weights"]
+    expected = {k: (tuple(v.shape), v.dtype) for k, v in module.state_dict().items()}
+    check_weights(weights, expected, owner)
+    module.load_state_dict(
+        {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in weights.items()},
+        assign=True,
+    )
+    device = restore_device(state.get("device"))
+    net = _net(module.to(device).eval(), objective, settings, device, 0, None)
+    return _engine.restore(net, state["history"])
+
+
+class NetworkState:
+    """Pickling (and so skops) of an estimator holding a trained ``net_``.
+
+    The net is saved as :func:`net_state` gives it, the same plain data that
+    ``skae.save`` writes: the estimator's ``_get_net_state`` and
+    ``_set_net_state`` are the one pair every format goes through.
+    """
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "net_" in state:
+            state = {k: v for k, v in state.items() if k != "net_"}
+            state["_net_state"] = self._get_net_state()
+        return state
+
+    def __setstate__(self, state):
+        saved = state.pop("_net_state", None)
+        super().__setstate__(state)
+        if saved is not None:
+            self._set_net_state(saved)
