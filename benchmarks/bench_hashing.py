@@ -30,8 +30,8 @@ import numpy as np
 from sklearn.decomposition import PCA
 
 from skae import HashingAutoEncoder, pack_bits
-from skae._hamming import _distances
 from skae.datasets import load_mnist
+from skae.neighbors._kernels import distances as _distances
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 

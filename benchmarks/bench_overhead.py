@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 import skae
-from skae._modules import mlp_autoencoder
+from skae.nn.modules import mlp_autoencoder
 
 HERE = Path(__file__).resolve().parent
 MNIST = HERE.parents[1] / "shared" / "data" / "mnist"

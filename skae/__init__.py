@@ -27,9 +27,9 @@ _EXPORTS = {
     "AutoEncoderClassifier": "._supervised",
     "AutoEncoderOutlierDetector": "._outlier",
     "AutoEncoderRegressor": "._supervised",
-    "HammingIndex": "._hamming",
-    "pack_bits": "._hamming",
-    "unpack_bits": "._hamming",
+    "HammingIndex": ".neighbors",
+    "pack_bits": ".neighbors",
+    "unpack_bits": ".neighbors",
     # training control
     "StopOnInterrupt": "._engine",
     # persistence, discovery, errors
@@ -44,7 +44,7 @@ _EXPORTS = {
 __all__ = [*_EXPORTS, "__version__"]
 
 # Public submodules, also reachable as attributes (skae.penalties.L1Activity).
-_SUBMODULES = ("cli", "compare", "datasets", "exceptions", "penalties")
+_SUBMODULES = ("cli", "compare", "datasets", "exceptions", "neighbors", "nn", "penalties")
 
 
 def __getattr__(name: str):
@@ -69,9 +69,6 @@ if TYPE_CHECKING:  # what type checkers and IDEs see (``as``: re-exported)
     from ._denoising import DenoisingAutoEncoder as DenoisingAutoEncoder
     from ._discovery import all_estimators as all_estimators
     from ._engine import StopOnInterrupt as StopOnInterrupt
-    from ._hamming import HammingIndex as HammingIndex
-    from ._hamming import pack_bits as pack_bits
-    from ._hamming import unpack_bits as unpack_bits
     from ._hashing import HashingAutoEncoder as HashingAutoEncoder
     from ._io import load as load
     from ._io import save as save
@@ -84,3 +81,6 @@ if TYPE_CHECKING:  # what type checkers and IDEs see (``as``: re-exported)
     from ._variational import VariationalAutoEncoder as VariationalAutoEncoder
     from .exceptions import ModelFileError as ModelFileError
     from .exceptions import TrainingDivergedError as TrainingDivergedError
+    from .neighbors import HammingIndex as HammingIndex
+    from .neighbors import pack_bits as pack_bits
+    from .neighbors import unpack_bits as unpack_bits

@@ -6,11 +6,11 @@ import torch
 
 from ._base import BaseAutoEncoder
 from ._docstring import fill_doc
-from ._generative_modules import PRIORS, AdversarialModule
-from ._losses import adversarial_losses
-from ._modules import mlp
 from ._sampling import PriorSamplingMixin
 from ._utils import LAYER_SIZES, Interval, StrOptions, check_layer_sizes, layer_sizes
+from .nn.generative import PRIORS, AdversarialModule
+from .nn.losses import adversarial_losses
+from .nn.modules import mlp
 
 
 class _AdversarialTerm:

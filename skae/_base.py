@@ -30,8 +30,6 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import check_float32_range, resolve_device
-from ._losses import RECONSTRUCTION_LOSSES, Objective
-from ._modules import ACTIVATIONS, mlp_autoencoder
 from ._training import (
     LR_SCHEDULES,
     OPTIMIZERS,
@@ -59,6 +57,8 @@ from ._utils import (
     layer_sizes,
     reads_fitted,
 )
+from .nn.losses import RECONSTRUCTION_LOSSES, Objective
+from .nn.modules import ACTIVATIONS, mlp_autoencoder
 
 
 class BaseAutoEncoder(

@@ -4,9 +4,9 @@ from numbers import Real
 
 from ._base import BaseAutoEncoder
 from ._docstring import fill_doc
-from ._modules import ACTIVATIONS
 from ._utils import Interval, ModuleClass, StrOptions
-from .penalties import Contractive
+from .nn.modules import ACTIVATIONS
+from .nn.penalties import Contractive
 
 
 @fill_doc

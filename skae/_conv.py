@@ -8,9 +8,9 @@ from numbers import Integral
 import numpy as np
 
 from ._base import BaseAutoEncoder
-from ._conv_modules import conv_autoencoder
 from ._docstring import fill_doc
 from ._utils import Interval, all_positive_ints, layer_sizes
+from .nn.conv import conv_autoencoder
 
 
 def _images_shape(X):

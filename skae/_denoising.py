@@ -4,8 +4,8 @@ from numbers import Real
 
 from ._base import BaseAutoEncoder
 from ._docstring import fill_doc
-from ._noise import NOISE_KINDS, InputNoise
 from ._utils import Interval, StrOptions
+from .nn.noise import NOISE_KINDS, InputNoise
 
 
 @fill_doc

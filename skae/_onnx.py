@@ -10,9 +10,9 @@ from contextlib import redirect_stdout
 
 import torch
 from sklearn.utils.validation import check_is_fitted
-from torch import nn
 
 from ._discovery import all_estimators
+from .nn.modules import InferencePath
 
 PARTS = ("encoder", "decoder", "full")
 
@@ -34,21 +34,6 @@ _NOT_EXPORTABLE = {
 _NOT_EXPORTABLE["AutoEncoderRegressor"] = _NOT_EXPORTABLE["AutoEncoderClassifier"].replace(
     "clf.", "reg."
 )
-
-
-class _Part(nn.Module):
-    """The inference path of one part: ``encode``, ``decode`` or both."""
-
-    def __init__(self, module: nn.Module, part: str):
-        super().__init__()
-        self.module, self.part = module, part
-
-    def forward(self, x):
-        if self.part == "encoder":
-            return self.module.encode(x)
-        if self.part == "decoder":
-            return self.module.decode(x)
-        return self.module.decode(self.module.encode(x))
 
 
 def to_onnx(estimator, path, part: str = "encoder", opset_version: int | None = None):
@@ -116,7 +101,7 @@ def to_onnx(estimator, path, part: str = "encoder", opset_version: int | None = 
         with warnings.catch_warnings(), redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                _Part(module, part),
+                InferencePath(module, part),
                 (example,),
                 str(path),
                 input_names=["X"],

@@ -4,9 +4,9 @@ from numbers import Real
 
 from ._base import BaseAutoEncoder
 from ._docstring import fill_doc
-from ._modules import ACTIVATIONS
 from ._utils import Interval, ModuleClass, StrOptions
-from .penalties import KLSparsity, L1Activity
+from .nn.modules import ACTIVATIONS
+from .nn.penalties import KLSparsity, L1Activity
 
 _DEFAULT_WEIGHT = {"kl": 0.1, "l1": 1e-3}
 _DEFAULT_CODE_ACTIVATION = {"kl": "sigmoid", "l1": "relu"}

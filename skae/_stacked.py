@@ -10,11 +10,11 @@ from torch import nn
 from ._base import BaseAutoEncoder
 from ._data import InMemoryData
 from ._docstring import fill_doc
-from ._losses import Objective
-from ._modules import AutoEncoderModule
 from ._training import TrainingSettings
 from ._training import train as train_module
 from ._utils import Interval
+from .nn.losses import Objective
+from .nn.modules import AutoEncoderModule
 
 
 def layer_stages(sequential: nn.Sequential) -> list[nn.Sequential]:

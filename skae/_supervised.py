@@ -23,8 +23,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._autoencoder import AutoEncoder
 from ._base import BaseAutoEncoder
 from ._data import check_float32_range, column_variances
-from ._heads import EncoderWithHead, SupervisedObjective
-from ._modules import ACTIVATIONS, mlp
 from ._training import (
     LR_SCHEDULES,
     TRAINED_ATTRIBUTE_KINDS,
@@ -53,6 +51,8 @@ from ._utils import (
     layer_sizes,
     reads_fitted,
 )
+from .nn.heads import EncoderWithHead, SupervisedObjective
+from .nn.modules import ACTIVATIONS, mlp
 
 # Label of an unlabelled row for the classifier (scikit-learn's semi-supervised convention).
 UNLABELLED = -1

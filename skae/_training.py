@@ -21,9 +21,9 @@ import torch
 
 from . import _engine
 from ._data import InMemoryData, iter_row_blocks, restore_device, to_tensor
-from ._modules import in_dtype
 from ._random import init_parameters, make_generator, seed_from_random_state
 from .exceptions import check_weights
+from .nn.modules import in_dtype
 
 OPTIMIZERS = _engine.OPTIMIZERS
 LR_SCHEDULES = _engine.LR_DROPS

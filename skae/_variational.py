@@ -7,13 +7,13 @@ import torch
 
 from ._base import BaseAutoEncoder
 from ._docstring import fill_doc
-from ._generative_modules import VariationalModule
-from ._losses import VariationalObjective, negative_elbo
-from ._modules import mlp
 from ._random import make_generator
 from ._sampling import PriorSamplingMixin
 from ._training import module_device
 from ._utils import Interval, layer_sizes
+from .nn.generative import VariationalModule
+from .nn.losses import VariationalObjective, negative_elbo
+from .nn.modules import mlp
 
 _ELBO_DRAWS = 16
 

@@ -10,7 +10,7 @@ from sklearn.model_selection import train_test_split
 
 import skae
 from skae import ConvAutoEncoder
-from skae._conv_modules import conv_autoencoder
+from skae.nn.conv import conv_autoencoder
 
 TINY = dict(n_components=3, hidden_layer_sizes=(4,), max_epochs=1, random_state=0)
 

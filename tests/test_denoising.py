@@ -7,7 +7,7 @@ from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 
 from skae import AutoEncoder, DenoisingAutoEncoder
-from skae._noise import InputNoise
+from skae.nn.noise import InputNoise
 
 
 def test_denoises_better_than_autoencoder_and_pca(digits):

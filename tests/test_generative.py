@@ -6,7 +6,7 @@ import torch
 from sklearn.model_selection import train_test_split
 
 from skae import AdversarialAutoEncoder, AutoEncoder, VariationalAutoEncoder
-from skae._losses import adversarial_losses, negative_elbo
+from skae.nn.losses import adversarial_losses, negative_elbo
 from skae.penalties import gaussian_kl
 
 SMALL = dict(hidden_layer_sizes=(64,), random_state=0)

@@ -18,7 +18,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import check_estimator
 
 from skae import HammingIndex, HashingAutoEncoder, pack_bits, unpack_bits
-from skae._hashing import BinaryCode
+from skae.nn.binary import BinaryCode
 
 try:
     import faiss  # noqa: F401
@@ -209,7 +209,7 @@ def test_sparse_input_binarises_implicit_zeros_too(threshold, rng):
 
 
 def test_sparse_input_is_binarised_block_by_block(rng, monkeypatch):
-    import skae._hamming as hamming
+    import skae.neighbors._bits as hamming
 
     monkeypatch.setattr(hamming, "_DENSE_BLOCK", 300)  # 4 rows of 70 values per block
     dense = rng.normal(size=(23, 70)) * (rng.uniform(size=(23, 70)) < 0.3)

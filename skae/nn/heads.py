@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._losses import mse_per_sample
+from .losses import mse_per_sample
 
 
 def cross_entropy_per_sample(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -29,7 +29,7 @@ def cross_entropy_per_sample(logits: torch.Tensor, target: torch.Tensor) -> torc
     Examples
     --------
     >>> import torch
-    >>> from skae._heads import cross_entropy_per_sample
+    >>> from skae.nn.heads import cross_entropy_per_sample
     >>> logits = torch.tensor([[0.0, 0.0], [2.0, 0.0]])
     >>> cross_entropy_per_sample(logits, torch.tensor([1, 0])).round(decimals=4)
     tensor([0.6931, 0.1269])
@@ -61,7 +61,7 @@ class EncoderWithHead(nn.Module):
     ----------
     autoencoder : nn.Module
         A module with ``encode(x)`` whose ``forward(x)`` returns a dict
-        holding ``"code"``, such as :class:`skae._modules.AutoEncoderModule`.
+        holding ``"code"``, such as :class:`skae.nn.modules.AutoEncoderModule`.
     head : nn.Module
         Maps the head's input (the code, after the passed-through features
         if any) to predictions (logits or values).
@@ -74,8 +74,8 @@ class EncoderWithHead(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from skae._modules import mlp, mlp_autoencoder
-    >>> from skae._heads import EncoderWithHead
+    >>> from skae.nn.modules import mlp, mlp_autoencoder
+    >>> from skae.nn.heads import EncoderWithHead
     >>> net = EncoderWithHead(mlp_autoencoder(6, 2, (4,), "relu", "identity"), mlp([2, 3], "relu"))
     >>> out = net(torch.zeros(5, 6))
     >>> out["prediction"].shape, out["reconstruction"].shape
@@ -166,7 +166,7 @@ class SupervisedObjective(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from skae._heads import SupervisedObjective
+    >>> from skae.nn.heads import SupervisedObjective
     >>> objective = SupervisedObjective("squared_error")
     >>> output = {"prediction": torch.ones(4, 1)}
     >>> objective(output, torch.zeros(4, 1), None)

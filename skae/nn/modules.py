@@ -125,3 +125,18 @@ def in_dtype(module: nn.Module, fn, dtype: torch.dtype):
     }
     bound = _Method(module, fn)
     return lambda x: torch.func.functional_call(bound, cast, (x,))
+
+
+class InferencePath(nn.Module):
+    """The inference path of one part: ``encode``, ``decode`` or both."""
+
+    def __init__(self, module: nn.Module, part: str):
+        super().__init__()
+        self.module, self.part = module, part
+
+    def forward(self, x):
+        if self.part == "encoder":
+            return self.module.encode(x)
+        if self.part == "decoder":
+            return self.module.decode(x)
+        return self.module.decode(self.module.encode(x))

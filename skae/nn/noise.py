@@ -28,7 +28,7 @@ class InputNoise(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from skae._noise import InputNoise
+    >>> from skae.nn.noise import InputNoise
     >>> noise = InputNoise("masking", 0.5).set_generator(torch.Generator().manual_seed(0))
     >>> x = torch.ones(2, 4)
     >>> bool((noise.train()(x) == 0).any()), bool((noise.eval()(x) == x).all())

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from torch import nn
 
-from ._modules import AutoEncoderModule, make_activation, mlp
+from .modules import AutoEncoderModule, make_activation, mlp
 
 
 def conv_output_size(size: int) -> int:

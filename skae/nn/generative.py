@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._modules import AutoEncoderModule
+from .modules import AutoEncoderModule
 
 PRIORS = ("gaussian", "uniform")
 
