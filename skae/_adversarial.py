@@ -6,7 +6,7 @@ import torch
 
 from ._base import BaseAutoEncoder
 from ._docstring import fill_doc
-from ._sampling import PriorSamplingMixin
+from ._prior_sampling import PriorSamplingMixin
 from ._utils import LAYER_SIZES, Interval, StrOptions, check_layer_sizes, layer_sizes
 from .nn.generative import PRIORS, AdversarialModule
 from .nn.losses import adversarial_losses

@@ -50,9 +50,9 @@ from ._utils import (
     Interval,
     ModuleClass,
     StrOptions,
-    check_declared_sizes,
     check_layer_sizes,
     check_module_class,
+    fitted_once,
     fresh_fit,
     layer_sizes,
     reads_fitted,
@@ -300,18 +300,15 @@ class BaseAutoEncoder(
         return net_state(self.net_)
 
     def _set_net_state(self, state: dict) -> None:
-        """Rebuild ``net_`` from :meth:`_get_net_state`'s data, checking it strictly.
-
-        The module is built on the meta device, so restoring draws nothing from
-        any random generator and allocates nothing before the weights arrive.
-        """
-        weights = state["weights"]
-        largest = max((max(np.shape(v), default=1) for v in weights.values()), default=0)
-        check_declared_sizes(self._shape_params(), len(weights), largest)
-        with torch.device("meta"):
-            module = self._build_module(self.n_features_in_)
+        """Rebuild ``net_`` from :meth:`_get_net_state`'s data, checking it strictly."""
         self.net_ = restore_net(
-            module, self._build_objective(), TrainingSettings.of(self), state, type(self).__name__
+            self._build_module,
+            self.n_features_in_,
+            self._shape_params(),
+            self._build_objective(),
+            TrainingSettings.of(self),
+            state,
+            type(self).__name__,
         )
 
     # -- fitted parts -----------------------------------------------------------------
@@ -440,10 +437,7 @@ class BaseAutoEncoder(
         """
         return float(np.mean(self.score_samples(X)))
 
-    def __sklearn_is_fitted__(self) -> bool:
-        # What check_is_fitted asks: one attribute that fit sets last, read without
-        # iterating vars(self), which a refit in another thread may be changing.
-        return hasattr(self, "net_")
+    __sklearn_is_fitted__ = fitted_once("net_")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ._data import resolve_device
-from ._state import NODE_FIELDS, describe, is_count, is_root, restore
+from ._state import NODE_FIELDS, describe, field, is_count, is_root, restore
 from .exceptions import ModelFileError
 
 FORMAT = "skae-model"
@@ -199,7 +199,7 @@ def _read_member(zf: zipfile.ZipFile, name: str, limit: int) -> bytes:
 
 def _manifest(config: dict) -> dict:
     """The JSON's manifest of tensors, checked: name -> (shape, dtype)."""
-    manifest = _field(config, "tensors", dict)
+    manifest = field(config, "tensors", dict, CONFIG)
     out = {}
     for name, entry in manifest.items():
         shape = entry.get("shape") if isinstance(entry, dict) else None
@@ -271,19 +271,10 @@ def _read(path):
     return config, manifest, blob
 
 
-def _field(config: dict, key: str, kind):
-    if key not in config:
-        raise ModelFileError(f"{CONFIG} lacks the field {key!r}.")
-    value = config[key]
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
-        raise ModelFileError(f"{CONFIG} field {key!r} has the wrong type.")
-    return value
-
-
 def _weights_from(config: dict, manifest: dict, blob: bytes) -> dict:
     from safetensors.numpy import load as load_arrays
 
-    digest = _field(config, "sha256", dict).get(WEIGHTS)
+    digest = field(config, "sha256", dict, CONFIG).get(WEIGHTS)
     if digest != hashlib.sha256(blob).hexdigest():
         raise ModelFileError(f"The checksum of {WEIGHTS} does not match: the file was altered.")
     try:
@@ -349,7 +340,7 @@ def _load(path, device):
     config, manifest, blob = _read(path)
     if config.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a skae model file (format {config.get('format')!r}).")
-    version = _field(config, "format_version", int)
+    version = field(config, "format_version", int, CONFIG)
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} uses format version {version}, newer than this skae reads "

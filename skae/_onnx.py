@@ -20,20 +20,21 @@ PARTS = ("encoder", "decoder", "full")
 _NOT_EXPORTABLE = {
     "AutoEncoderOutlierDetector": (
         "its score combines several members, each a scaler, an autoencoder and a code "
-        "density; export a member's autoencoder, detector.estimators_[i].estimator_, and "
-        "apply detector.estimators_[i].scaler_ before it"
+        "density; export a member's autoencoder, detector.members_[i].estimator_, and "
+        "apply detector.members_[i].scaler_ before it"
     ),
     "AutoEncoderClassifier": (
         "its head sees the input next to the code; export the pretrained encoder, "
         "clf.estimator_, for the codes"
     ),
+    "AutoEncoderRegressor": (
+        "its head sees the input next to the code; export the pretrained encoder, "
+        "reg.estimator_, for the codes"
+    ),
     "HammingIndex": (
         "it is a search index, not a network; export the HashingAutoEncoder that made the codes"
     ),
 }
-_NOT_EXPORTABLE["AutoEncoderRegressor"] = _NOT_EXPORTABLE["AutoEncoderClassifier"].replace(
-    "clf.", "reg."
-)
 
 
 def to_onnx(estimator, path, part: str = "encoder", opset_version: int | None = None):

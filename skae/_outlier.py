@@ -14,9 +14,17 @@ from sklearn.utils.random import sample_without_replacement
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoEncoder
-from ._outlier_scorer import AutoEncoderScorer
+from ._outlier_member import OutlierMember
 from ._random import seed_from_random_state
-from ._utils import HasMethods, Interval, RealNotInt, StrOptions, fresh_fit, reads_fitted
+from ._utils import (
+    HasMethods,
+    Interval,
+    RealNotInt,
+    StrOptions,
+    fitted_once,
+    fresh_fit,
+    reads_fitted,
+)
 
 _SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler}
 # The fewest rows the default autoencoder trains on: one for validation, and rows after the trim.
@@ -166,7 +174,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     code_components : int, default=1
         Number of Gaussian components of the density of the codes in the
         combined score, capped at the number of rows of the final fit (see
-        ``estimators_[i].code_density_.n_components``); ``1`` is the
+        ``members_[i].code_density_.n_components``); ``1`` is the
         Mahalanobis distance of the code. More components suit normal data made of separate
         clusters; but a mixture can also give a cluster of outliers among
         the training rows a component of its own, and so score them as
@@ -205,7 +213,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     Attributes
     ----------
-    estimators_ : list of AutoEncoderScorer
+    members_ : list of OutlierMember
         The fitted members, one per autoencoder (a private class: read its
         attributes, don't construct it). Each has ``estimator_`` (the
         fitted autoencoder, a clone of ``estimator`` or the default),
@@ -218,7 +226,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         codes) and ``code_offset_`` (the constant that makes the code term
         average 1 over those rows).
 
-    estimators_samples_ : list of ndarray
+    members_samples_ : list of ndarray
         The indices of the training rows of each member, sorted; its final
         fit leaves the ``trim`` fraction of them out.
 
@@ -293,8 +301,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         "n_features_in_": "count",
         "feature_names_in_": "names?",
         "max_samples_": "count",
-        "estimators_": "parts",
-        "estimators_samples_": "arrays:iu",
+        "members_": "parts",
+        "members_samples_": "arrays:iu",
         "decision_scores_": "array:f",
         "offset_": "float",
     }
@@ -404,12 +412,12 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             # One seed per member, which also draws its rows, as in scikit-learn's bagging: a
             # member's rows don't depend on how many members come after it.
             seeds = random_state.randint(np.iinfo(np.int32).max, size=self.n_estimators)
-            scorers, samples = [], []
+            members, samples = [], []
             for seed in seeds:
                 rows = np.sort(
                     sample_without_replacement(n_samples, self.max_samples_, random_state=seed)
                 )
-                scorer = AutoEncoderScorer(
+                member = OutlierMember(
                     self._make_estimator(X.shape[1], int(seed)),
                     self._make_scaler(),
                     self.outlier_score,
@@ -417,25 +425,25 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
                     self.trim,
                     int(seed),
                 )
-                scorers.append(scorer.fit(X[rows]))
+                members.append(member.fit(X[rows]))
                 samples.append(rows)
-            self.estimators_ = scorers
-            self.estimators_samples_ = samples
+            self.members_ = members
+            self.members_samples_ = samples
             self.decision_scores_ = self._outlier_score(X)
             self.offset_ = -self._threshold(self.decision_scores_)
         return self
 
     def _check_restored(self) -> None:
         """Refuse restored members that this detector could not have fitted (see skae._state)."""
-        members = self.estimators_
-        if not len(members) == len(self.estimators_samples_) == self.n_estimators:
+        members = self.members_
+        if not len(members) == len(self.members_samples_) == self.n_estimators:
             raise ValueError(
                 f"The detector has {len(members)} members, not n_estimators={self.n_estimators}."
             )
         settings = (self.outlier_score, self.code_components, self.trim)
         for member in members:
             if (
-                not isinstance(member, AutoEncoderScorer)
+                not isinstance(member, OutlierMember)
                 or (member.outlier_score, member.code_components, member.trim) != settings
             ):
                 raise ValueError("A member's settings differ from the detector's.")
@@ -447,7 +455,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     @reads_fitted
     def _outlier_score(self, X) -> np.ndarray:
         """Higher is more abnormal: the mean of the autoencoders' scores."""
-        return np.mean([scorer.score(X) for scorer in self.estimators_], axis=0)
+        return np.mean([member.outlier_scores(X) for member in self.members_], axis=0)
 
     def _threshold(self, errors: np.ndarray) -> float:
         if self.contamination == "auto":
@@ -455,10 +463,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             return float(q3 + 1.5 * (q3 - q1))
         return float(np.percentile(errors, 100.0 * (1.0 - self.contamination)))
 
-    def __sklearn_is_fitted__(self) -> bool:
-        # What check_is_fitted asks: one attribute that fit sets last, read without
-        # iterating vars(self), which a refit in another thread may be changing.
-        return hasattr(self, "offset_")
+    __sklearn_is_fitted__ = fitted_once("offset_")
 
     @property
     def threshold_(self) -> float:
@@ -506,7 +511,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             Reconstruction error of each row.
         """
         X = self._validated(X)
-        return np.mean([scorer.reconstruction_error(X) for scorer in self.estimators_], axis=0)
+        return np.mean([member.reconstruction_error(X) for member in self.members_], axis=0)
 
     def decision_function(self, X):
         """Shifted score: negative for outliers, positive for inliers.

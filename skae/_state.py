@@ -4,7 +4,7 @@ An estimator becomes a *node*, a JSON object with
 
 - ``class``: its class name, from an allow-list: skae's autoencoders and
   applications, and the few parts inside them (the outlier detector's
-  scorers, scikit-learn's ``StandardScaler``, ``MinMaxScaler`` and
+  members, scikit-learn's ``StandardScaler``, ``MinMaxScaler`` and
   ``GaussianMixture``, and ``FrozenEstimator``);
 - ``params``: its constructor's parameters as JSON data; a parameter holding
   an estimator (a template autoencoder, a ``FrozenEstimator``) is a node;
@@ -37,7 +37,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from ._discovery import all_estimators
-from ._outlier_scorer import AutoEncoderScorer
+from ._outlier_member import OutlierMember
 from ._utils import check_declared_sizes, fitted_state
 from .exceptions import ModelFileError
 
@@ -73,14 +73,14 @@ _SKLEARN_PARTS = {
     },
     FrozenEstimator: {},
 }
-_PARTS = (AutoEncoderScorer, *_SKLEARN_PARTS)
+_PARTS = (OutlierMember, *_SKLEARN_PARTS)
 
 # A detector of 256 members is the largest file; each net costs about a millisecond to
 # rebuild, so a small file cannot make loading slow by declaring thousands.
 MAX_NETS = 256
 _MAX_NODES = 8 * MAX_NETS
 # The deepest legitimate tree: classifier -> FrozenEstimator -> autoencoder, or
-# detector -> scorer -> autoencoder.
+# detector -> member -> autoencoder.
 _MAX_NODE_DEPTH = 4
 # save writes parameters nested a few levels deep at most (a list of tuples).
 _MAX_DEPTH = 16
@@ -129,7 +129,7 @@ def _param_names(cls) -> list:
 
 
 def _is_fitted(obj) -> bool:
-    """scikit-learn's test (check_is_fitted), for the scorer too, which is not an estimator."""
+    """scikit-learn's test (check_is_fitted), also for an OutlierMember, not an estimator."""
     if hasattr(obj, "__sklearn_is_fitted__"):
         return obj.__sklearn_is_fitted__()
     return bool(fitted_state(obj))
@@ -240,7 +240,7 @@ def _describe(obj, path: str, arrays: dict, depth: int) -> dict:
     node = {"class": cls.__name__, "params": {}}
     for name in _param_names(cls):
         value = getattr(obj, name)
-        if hasattr(value, "get_params") or isinstance(value, AutoEncoderScorer):
+        if hasattr(value, "get_params") or isinstance(value, OutlierMember):
             node["params"][name] = {
                 "estimator": _describe(value, f"{path}{name}/", arrays, depth + 1)
             }
@@ -353,12 +353,11 @@ def restore(node: dict, arrays: dict, device=None):
     return estimator
 
 
-def _field(node: dict, key: str, kind):
-    value = node.get(key)
-    if not isinstance(value, kind):
-        raise ModelFileError(
-            f"The field {key!r} of a {node.get('class')} is missing or of the wrong type."
-        )
+def field(mapping: dict, key: str, kind, where: str):
+    """``mapping[key]``, refused unless it is there and a ``kind`` (a bool is no int)."""
+    value = mapping.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        raise ModelFileError(f"The field {key!r} of {where} is missing or of the wrong type.")
     return value
 
 
@@ -372,13 +371,13 @@ def _restore(node, path: str, tensors: _Tensors, depth: int):
         raise ModelFileError(
             f"The part at {path or 'the root'} is not a description skae.save writes."
         )
-    name = _field(node, "class", str)
+    name = field(node, "class", str, f"the part at {path or 'the root'}")
     cls = classes().get(name)
     if cls is None:
         raise ModelFileError(f"Unknown class {name!r} in the file; skae loads {sorted(classes())}.")
     params = {
         k: _restore_param(v, f"{path}{k}/", tensors, depth)
-        for k, v in _field(node, "params", dict).items()
+        for k, v in field(node, "params", dict, f"a {name}").items()
     }
     names = set(_param_names(cls))
     # scikit-learn's own parts may come from a version with fewer parameters.
@@ -394,7 +393,9 @@ def _restore(node, path: str, tensors: _Tensors, depth: int):
     fitted = "attributes" in node
     if fitted:
         vars(obj).update(
-            _restore_attributes(cls, _field(node, "attributes", dict), path, tensors, depth)
+            _restore_attributes(
+                cls, field(node, "attributes", dict, f"a {name}"), path, tensors, depth
+            )
         )
     if hasattr(cls, "_set_net_state") and fitted:
         tensors.nets += 1
@@ -402,7 +403,7 @@ def _restore(node, path: str, tensors: _Tensors, depth: int):
             raise ModelFileError(
                 f"The file holds more than {MAX_NETS} networks, more than skae.save writes."
             )
-        history = _field(node, "history", list)
+        history = field(node, "history", list, f"a {name}")
         if not all(isinstance(row, dict) for row in history):
             raise ModelFileError("The training history must be a list of objects.")
         obj._set_net_state(

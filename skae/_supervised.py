@@ -44,9 +44,9 @@ from ._utils import (
     Interval,
     ModuleClass,
     StrOptions,
-    check_declared_sizes,
     check_layer_sizes,
     check_module_class,
+    fitted_once,
     fresh_fit,
     layer_sizes,
     reads_fitted,
@@ -420,18 +420,20 @@ class _BaseEncoderPredictor(NetworkState, BaseEstimator):
 
     def _set_net_state(self, state: dict) -> None:
         """Rebuild ``net_`` around ``estimator_`` and this estimator's head, from ``state``."""
-        weights = state["weights"]
-        largest = max((max(np.shape(v), default=1) for v in weights.values()), default=0)
+        # The layers are the autoencoder's and the head's.
         shape_params = {
             **self.estimator_._shape_params(),
             "head_layer_sizes": self.head_layer_sizes,
         }
-        check_declared_sizes(shape_params, len(weights), largest)
-        with torch.device("meta"):
-            module = self._build_module(self.n_features_in_)
         # A restored net only predicts: the objective's penalty weight is of no use.
         self.net_ = restore_net(
-            module, self._objective(0.0), self._training_settings(), state, type(self).__name__
+            self._build_module,
+            self.n_features_in_,
+            shape_params,
+            self._objective(0.0),
+            self._training_settings(),
+            state,
+            type(self).__name__,
         )
 
     def _check_restored(self) -> None:
@@ -459,10 +461,7 @@ class _BaseEncoderPredictor(NetworkState, BaseEstimator):
         net = self.net_  # read once: a refit in another thread may replace it
         return run_in_blocks(net, lambda m, xb: m.predict(xb), X, BaseAutoEncoder._inference_bytes)
 
-    def __sklearn_is_fitted__(self) -> bool:
-        # What check_is_fitted asks: one attribute that fit sets last, read without
-        # iterating vars(self), which a refit in another thread may be changing.
-        return hasattr(self, "net_")
+    __sklearn_is_fitted__ = fitted_once("net_")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

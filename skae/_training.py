@@ -22,6 +22,7 @@ import torch
 from . import _engine
 from ._data import InMemoryData, iter_row_blocks, restore_device, to_tensor
 from ._random import init_parameters, make_generator, seed_from_random_state
+from ._utils import check_declared_sizes
 from .exceptions import check_weights
 from .nn.modules import in_dtype
 
@@ -229,12 +230,19 @@ def net_state(net) -> dict:
     }
 
 
-def restore_net(module, objective, settings, state: dict, owner: str):
-    """A net that predicts with ``module`` (built on the meta device) holding ``state``'s weights.
+def restore_net(build, n_features: int, shape_params: dict, objective, settings, state, owner):
+    """A net that predicts with ``build(n_features)`` holding ``state``'s weights.
 
-    The weights are checked strictly against the module's tensors first.
+    Checked strictly, as a file may be hostile: the layer counts and widths
+    that ``shape_params`` declares against the tensors before anything is
+    built; the module is then built on the meta device (allocating nothing,
+    drawing nothing), and every tensor checked against it.
     """
     weights = state["weights"]
+    largest = max((max(np.shape(v), default=1) for v in weights.values()), default=0)
+    check_declared_sizes(shape_params, len(weights), largest)
+    with torch.device("meta"):
+        module = build(n_features)
     expected = {k: (tuple(v.shape), v.dtype) for k, v in module.state_dict().items()}
     check_weights(weights, expected, owner)
     module.load_state_dict(

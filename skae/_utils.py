@@ -30,6 +30,7 @@ __all__ = [
     "check_module_class",
     "clear_fitted",
     "fitted_state",
+    "fitted_once",
     "fresh_fit",
     "layer_sizes",
     "reads_fitted",
@@ -145,6 +146,19 @@ def fresh_fit(estimator):
         clear_fitted(estimator)
         vars(estimator).update(previous)
         raise
+
+
+def fitted_once(attribute: str):
+    """A ``__sklearn_is_fitted__`` that tests the one attribute ``fit`` sets last.
+
+    ``check_is_fitted`` would otherwise iterate ``vars(self)``, which a refit
+    in another thread may be changing at the same moment.
+    """
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, attribute)
+
+    return __sklearn_is_fitted__
 
 
 def reads_fitted(method):

@@ -7,8 +7,8 @@ import torch
 
 from ._base import BaseAutoEncoder
 from ._docstring import fill_doc
+from ._prior_sampling import PriorSamplingMixin
 from ._random import make_generator
-from ._sampling import PriorSamplingMixin
 from ._training import module_device
 from ._utils import Interval, layer_sizes
 from .nn.generative import VariationalModule

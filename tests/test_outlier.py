@@ -96,8 +96,8 @@ def test_scores_are_consistent(fitted):
     assert detector.threshold_ == -detector.offset_
     np.testing.assert_array_equal(detector.predict(X), np.where(scores < detector.offset_, -1, 1))
     # The ensemble's score and reconstruction error are the means of its members'.
-    members = detector.estimators_
-    np.testing.assert_allclose(-scores, np.mean([m.score(X) for m in members], axis=0))
+    members = detector.members_
+    np.testing.assert_allclose(-scores, np.mean([m.outlier_scores(X) for m in members], axis=0))
     np.testing.assert_allclose(
         detector.reconstruction_error(X),
         np.mean([m.reconstruction_error(X) for m in members], axis=0),
@@ -106,15 +106,15 @@ def test_scores_are_consistent(fitted):
 
 def test_members_train_on_their_own_subsamples(fitted):
     detector, X, _ = fitted
-    assert len(detector.estimators_) == 10 and detector.max_samples_ == 256
-    samples = detector.estimators_samples_
+    assert len(detector.members_) == 10 and detector.max_samples_ == 256
+    samples = detector.members_samples_
     assert all(len(np.unique(rows)) == 256 and (np.diff(rows) > 0).all() for rows in samples)
     assert len({tuple(rows) for rows in samples}) == 10
-    seeds = {m.estimator_.random_state for m in detector.estimators_}
+    seeds = {m.estimator_.random_state for m in detector.members_}
     assert len(seeds) == 10
     # The final fit of each member leaves out the trim (10 %) of its rows: 230 of 256 are
     # at or below the 90th percentile of their scores.
-    assert {m.scaler_.n_samples_seen_ for m in detector.estimators_} == {230}
+    assert {m.scaler_.n_samples_seen_ for m in detector.members_} == {230}
 
 
 @pytest.mark.parametrize("max_samples, expected", [(0.5, 315), (100, 100), (1.0, 630)])
@@ -124,7 +124,7 @@ def test_max_samples_sets_the_rows_of_each_member(max_samples, expected):
         AutoEncoder(**FAST_AE), n_estimators=2, max_samples=max_samples, trim=0, random_state=0
     ).fit(X)
     assert detector.max_samples_ == expected
-    for member, rows in zip(detector.estimators_, detector.estimators_samples_):
+    for member, rows in zip(detector.members_, detector.members_samples_):
         assert len(rows) == expected
         # Each member's scaler is fitted on its own rows.
         np.testing.assert_allclose(member.scaler_.mean_, X[rows].mean(0))
@@ -167,7 +167,7 @@ def test_one_autoencoder_score_is_recomputed_by_hand(single):
     # The combined score, recomputed from the default autoencoder on the standardised rows:
     # each feature's residual in units of its usual residual, plus the Mahalanobis distance
     # of the code (the default mixture has one component).
-    member = detector.estimators_[0]
+    member = detector.members_[0]
     Xs, Z, residuals = standardised_parts(member, X, keep)
     scale = np.sqrt(np.mean(residuals[keep] ** 2, axis=0))
     centred = Z - Z[keep].mean(0)
@@ -188,7 +188,7 @@ def test_code_term_is_the_mixtures_log_density():
     X, _ = planted()
     detector = AutoEncoderOutlierDetector(**SINGLE, code_components=3, random_state=0).fit(X)
     keep = final_fit_rows(X)
-    member = detector.estimators_[0]
+    member = detector.members_[0]
     _, Z, residuals = standardised_parts(member, X, keep)
     assert member.code_density_.n_components == 3
     log_p = member.code_density_.score_samples((Z - Z[keep].mean(0)) / Z[keep].std(0))
@@ -235,7 +235,7 @@ def test_a_tight_cluster_of_outliers_is_trimmed_before_the_mixture():
     ae = AutoEncoder(2, hidden_layer_sizes=(), activation="identity", max_epochs=60, random_state=0)
 
     def clump_components(detector):
-        member = detector.estimators_[0]
+        member = detector.members_[0]
         codes = member.estimator_.transform(member.scaler_.transform(X[600:]))
         labels = member.code_density_.predict(member.code_scaler_.transform(codes))
         return member.code_density_.weights_[np.unique(labels)]
@@ -257,13 +257,13 @@ def test_reconstruction_score_is_the_autoencoders_error():
         random_state=0,
     ).fit(X)
     np.testing.assert_array_equal(detector.score_samples(X), -detector.reconstruction_error(X))
-    assert not any(hasattr(member, "residual_scale_") for member in detector.estimators_)
+    assert not any(hasattr(member, "residual_scale_") for member in detector.members_)
     assert roc_auc_score(y, detector.reconstruction_error(X)) > 0.99
 
 
 FITTED = {
-    "estimators_",
-    "estimators_samples_",
+    "members_",
+    "members_samples_",
     "max_samples_",
     "decision_scores_",
     "offset_",
@@ -280,11 +280,11 @@ def test_refit_keeps_no_attributes_of_the_previous_fit():
     detector = AutoEncoderOutlierDetector(AutoEncoder(**FAST_AE), n_estimators=3, random_state=0)
     detector.fit(pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])]))
     assert fitted_attributes(detector) == FITTED | {"feature_names_in_"}
-    assert hasattr(detector.estimators_[0], "code_density_")
+    assert hasattr(detector.members_[0], "code_density_")
     detector.set_params(outlier_score="reconstruction", n_estimators=2, max_samples=1.0).fit(X)
     assert fitted_attributes(detector) == FITTED  # no feature_names_in_ from the first fit
-    assert len(detector.estimators_) == 2 and detector.max_samples_ == len(X)
-    assert not any(hasattr(member, "code_density_") for member in detector.estimators_)
+    assert len(detector.members_) == 2 and detector.max_samples_ == len(X)
+    assert not any(hasattr(member, "code_density_") for member in detector.members_)
 
 
 class FailsOnFourthFit(AutoEncoder):
@@ -325,7 +325,7 @@ def test_any_scorer_with_reconstruction_but_combined_needs_an_autoencoder():
     forest = AutoEncoderOutlierDetector(
         IsolationForest(), **SINGLE, outlier_score="reconstruction", trim=0, random_state=0
     ).fit(X)
-    member = forest.estimators_[0]
+    member = forest.members_[0]
     Xs = member.scaler_.transform(X)
     seed = member.estimator_.random_state  # drawn from the detector's random_state
     np.testing.assert_allclose(
@@ -377,22 +377,22 @@ def test_estimator_is_cloned_not_fitted():
     ae = AutoEncoder(**FAST_AE)
     detector = AutoEncoderOutlierDetector(ae, n_estimators=3, random_state=3).fit(X)
     assert not hasattr(ae, "net_") and ae.random_state == 0
-    members = [m.estimator_ for m in detector.estimators_]
+    members = [m.estimator_ for m in detector.members_]
     assert all(m is not ae and hasattr(m, "net_") for m in members)
     # Each member has a seed of its own, drawn from the detector's random_state.
     seeds = [m.random_state for m in members]
     assert len(set(seeds)) == 3
     again = AutoEncoderOutlierDetector(ae, n_estimators=3, random_state=3).fit(X)
-    assert [m.estimator_.random_state for m in again.estimators_] == seeds
+    assert [m.estimator_.random_state for m in again.members_] == seeds
     np.testing.assert_array_equal(again.score_samples(X), detector.score_samples(X))
     denoising = AutoEncoderOutlierDetector(DenoisingAutoEncoder(**FAST_AE), n_estimators=1).fit(X)
-    assert isinstance(denoising.estimators_[0].estimator_, DenoisingAutoEncoder)
+    assert isinstance(denoising.members_[0].estimator_, DenoisingAutoEncoder)
 
 
 def test_default_autoencoder_follows_the_feature_count():
     X, _ = planted(n_inliers=100, n_outliers=5)
     detector = AutoEncoderOutlierDetector(n_estimators=1, random_state=0).fit(X[:, :9])
-    ae = detector.estimators_[0].estimator_
+    ae = detector.members_[0].estimator_
     assert (ae.n_components, ae.hidden_layer_sizes, ae.activation) == (3, (64, 32), "relu")
 
 
@@ -428,7 +428,7 @@ def test_bad_settings_fail_before_training_and_leave_the_previous_fit(fitted):
     detector.offset_ = 1.0
     with pytest.raises(ValueError):
         detector.fit(fitted[1])
-    assert detector.offset_ == 1.0 and not hasattr(detector, "estimators_")
+    assert detector.offset_ == 1.0 and not hasattr(detector, "members_")
 
 
 def test_feature_count_is_checked(fitted):
@@ -478,7 +478,7 @@ def test_a_members_rows_come_from_its_seed_alone():
     rows = [
         AutoEncoderOutlierDetector(AutoEncoder(**FAST_AE), n_estimators=n, random_state=0)
         .fit(X)
-        .estimators_samples_
+        .members_samples_
         for n in (1, 3)
     ]
     np.testing.assert_array_equal(rows[0][0], rows[1][0])
@@ -489,7 +489,7 @@ def test_nested_seeds_are_replaced():
     X, _ = planted(n_inliers=100, n_outliers=5)
     pipeline = make_pipeline(StandardScaler(), AutoEncoder(**FAST_AE))
     detector = AutoEncoderOutlierDetector(pipeline, n_estimators=2, random_state=0).fit(X)
-    seeds = [m.estimator_.get_params()["autoencoder__random_state"] for m in detector.estimators_]
+    seeds = [m.estimator_.get_params()["autoencoder__random_state"] for m in detector.members_]
     assert len(set(seeds)) == 2 and 0 not in seeds
 
 

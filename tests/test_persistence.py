@@ -570,7 +570,7 @@ def test_onnx_refuses_what_is_not_one_network_and_says_what_to_export(digits, tm
     X, y = digits
     ae = dict(n_components=2, hidden_layer_sizes=(8,), max_epochs=1, random_state=0)
     cases = {
-        "estimators_\\[i\\].estimator_": skae.AutoEncoderOutlierDetector(
+        "members_\\[i\\].estimator_": skae.AutoEncoderOutlierDetector(
             AutoEncoder(**ae), n_estimators=2
         ),
         "clf.estimator_": skae.AutoEncoderClassifier(AutoEncoder(**ae), max_epochs=1),

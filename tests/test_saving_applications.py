@@ -130,7 +130,7 @@ def test_loaded_application_keeps_its_type_parameters_and_attributes(saved):
     loaded = skae.load(path)
     assert loaded.offset_ == detector.offset_ and loaded.max_samples_ == detector.max_samples_
     np.testing.assert_array_equal(loaded.decision_scores_, detector.decision_scores_)
-    for a, b in zip(loaded.estimators_samples_, detector.estimators_samples_, strict=True):
+    for a, b in zip(loaded.members_samples_, detector.members_samples_, strict=True):
         np.testing.assert_array_equal(a, b)
     classifier = skae.load(saved["classifier"][1])
     assert list(classifier.classes_) == list("abcdefghij")
@@ -165,7 +165,7 @@ def test_save_refuses_more_networks_than_load_accepts(digits, tmp_path, monkeypa
 
 # -- hostile files ------------------------------------------------------------------------
 def member(config, i=0):
-    return config["attributes"]["estimators_"]["parts"][i]
+    return config["attributes"]["members_"]["parts"][i]
 
 
 def edit(change):
@@ -195,17 +195,15 @@ def repeat_members(n):
 
     def change(config, arrays):
         text = json.dumps(member(config))
-        config["attributes"]["estimators_"]["parts"] = [
-            json.loads(text.replace("estimators_.0/", f"estimators_.{i}/")) for i in range(n)
+        config["attributes"]["members_"]["parts"] = [
+            json.loads(text.replace("members_.0/", f"members_.{i}/")) for i in range(n)
         ]
-        config["attributes"]["estimators_samples_"]["arrays"] = [
-            f"@estimators_samples_.{i}" for i in range(n)
+        config["attributes"]["members_samples_"]["arrays"] = [
+            f"@members_samples_.{i}" for i in range(n)
         ]
         config["params"]["n_estimators"] = n
         first = {
-            k: v
-            for k, v in arrays.items()
-            if "estimators_.0/" in k or k == "@estimators_samples_.0"
+            k: v for k, v in arrays.items() if "members_.0/" in k or k == "@members_samples_.0"
         }
         for k in first:
             del arrays[k]
@@ -265,7 +263,7 @@ DETECTOR_HOSTILE = {
         "dtype int64",
     ),
     "scaler of the wrong width": (
-        edit_arrays(lambda c, a: a.update({"estimators_.0/scaler_/@mean_": np.zeros(3)})),
+        edit_arrays(lambda c, a: a.update({"members_.0/scaler_/@mean_": np.zeros(3)})),
         "one value per feature",
     ),
     "tensor names nested deep": (
@@ -303,7 +301,7 @@ def test_a_megabyte_detector_of_many_members_loads_within_a_second(tmp_path):
         import time, skae
         skae.load, skae.all_estimators()
         start = time.perf_counter()
-        n_members = len(skae.load({str(path)!r}).estimators_)
+        n_members = len(skae.load({str(path)!r}).members_)
         print(n_members, time.perf_counter() - start)
     """)
     result = subprocess.run(

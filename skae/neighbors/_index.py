@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._utils import HasMethods, Interval, StrOptions, fresh_fit, reads_fitted
+from .._utils import HasMethods, Interval, StrOptions, fitted_once, fresh_fit, reads_fitted
 from ._backends import BACKENDS, faiss_module
 from ._bits import pack_rows
 from ._kernels import WORD
@@ -359,10 +359,7 @@ class HammingIndex(BaseEstimator):
             neigh_ind[q], neigh_dist[q] = i, d
         return (neigh_dist, neigh_ind) if return_distance else neigh_ind
 
-    def __sklearn_is_fitted__(self) -> bool:
-        # What check_is_fitted asks: one attribute that fit sets last, read without
-        # iterating vars(self), which a refit in another thread may be changing.
-        return hasattr(self, "backend_")
+    __sklearn_is_fitted__ = fitted_once("backend_")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -11,7 +11,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 
-class AutoEncoderScorer:
+class OutlierMember:
     """Scaler, autoencoder and score statistics, fitted on one sample of rows.
 
     :class:`~skae.AutoEncoderOutlierDetector` fits ``n_estimators`` of these,
@@ -56,11 +56,11 @@ class AutoEncoderScorer:
     --------
     >>> import numpy as np
     >>> from skae import AutoEncoder
-    >>> from skae._outlier_scorer import AutoEncoderScorer
+    >>> from skae._outlier_member import OutlierMember
     >>> X = np.random.RandomState(0).normal(size=(100, 4))
-    >>> scorer = AutoEncoderScorer(AutoEncoder(2, max_epochs=5, random_state=0), None,
-    ...                            "combined", 1, 0.1, 0).fit(X)
-    >>> scorer.score(X).shape
+    >>> member = OutlierMember(AutoEncoder(2, max_epochs=5, random_state=0), None,
+    ...                        "combined", 1, 0.1, 0).fit(X)
+    >>> member.outlier_scores(X).shape
     (100,)
     """
 
@@ -84,7 +84,7 @@ class AutoEncoderScorer:
 
     def __repr__(self) -> str:
         fitted = "fitted" if hasattr(self, "estimator_") else "unfitted"
-        return f"AutoEncoderScorer({self.estimator!r}, {self.outlier_score!r}, {fitted})"
+        return f"OutlierMember({self.estimator!r}, {self.outlier_score!r}, {fitted})"
 
     def _check_restored(self) -> None:
         """Refuse restored parts that do not fit together (see skae._state)."""
@@ -111,8 +111,8 @@ class AutoEncoderScorer:
 
         Returns
         -------
-        self : AutoEncoderScorer
-            The fitted scorer.
+        self : OutlierMember
+            The fitted member.
         """
         # One Gaussian for the codes until the trim: see code_components in the detector.
         scores = self._fit_once(X, 1 if self.trim > 0 else self.code_components)
@@ -186,7 +186,7 @@ class AutoEncoderScorer:
     def _scaled(self, X):
         return X if self.scaler_ is None else self.scaler_.transform(X)
 
-    def score(self, X) -> np.ndarray:
+    def outlier_scores(self, X) -> np.ndarray:
         """Outlier score of each unscaled row (higher is more abnormal), in float64."""
         return self._score_scaled(self._scaled(X))
 
