@@ -44,6 +44,8 @@ class AdversarialAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
     draws with :meth:`sample` then generates data. The validation loss
     used for early stopping is the reconstruction loss.
 
+    Read more in the :ref:`User Guide <adversarial>`.
+
     Parameters
     ----------
     n_components : int, default=2

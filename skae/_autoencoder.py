@@ -23,6 +23,8 @@ class AutoEncoder(BaseAutoEncoder):
     The network trains in float32 with PyTorch (on the GPU when there is
     one), through a skorch net built inside :meth:`fit` (``net_``).
 
+    Read more in the :ref:`User Guide <user_guide>`.
+
     Parameters
     ----------
     n_components : int, default=2

@@ -26,6 +26,8 @@ class ContractiveAutoEncoder(BaseAutoEncoder):
     the batched Jacobian (``torch.func``), at a cost of about one backward
     pass per code unit (see :func:`skae.penalties.jacobian_frobenius`).
 
+    Read more in the :ref:`User Guide <contractive>`.
+
     Parameters
     ----------
     n_components : int, default=2

@@ -51,6 +51,8 @@ class ConvAutoEncoder(BaseAutoEncoder):
     returns flat rows: ``X_hat.reshape(-1, *model.image_shape_)`` gives
     images.
 
+    Read more in the :ref:`User Guide <conv>`.
+
     Parameters
     ----------
     n_components : int, default=2

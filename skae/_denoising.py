@@ -24,6 +24,8 @@ class DenoisingAutoEncoder(BaseAutoEncoder):
     to ``noise_level_end`` over ``max_epochs`` (scheduled denoising, Geras &
     Sutton 2014).
 
+    Read more in the :ref:`User Guide <denoising>`.
+
     Parameters
     ----------
     n_components : int, default=2

@@ -42,6 +42,8 @@ class HashingAutoEncoder(BaseAutoEncoder):
     is held out for it by default. Sparse input (e.g. from
     ``TfidfVectorizer``) is densified one batch at a time.
 
+    Read more in the :ref:`User Guide <hashing>`.
+
     Parameters
     ----------
     n_bits : int, default=32
@@ -55,8 +57,6 @@ class HashingAutoEncoder(BaseAutoEncoder):
         sigmoid in training. Larger values force more saturated codes but
         need more epochs (or a larger ``lr``) to get information through;
         ``0`` trains a plain sigmoid code that is thresholded afterwards.
-        In a one-seed sweep on 20,000 MNIST images at 32 bits, 1.0 gave the
-        best precision@100 of 0, 0.5, 1, 2, 4 and 8.
 
     {training_parameters}
 

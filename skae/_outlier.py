@@ -68,7 +68,6 @@ def default_autoencoder(n_features: int, random_state=None) -> AutoEncoder:
         activation="relu",
         max_epochs=_DEFAULT_MAX_EPOCHS,
         batch_size=64,
-        # The training the ensemble's ODDS figures were measured with (docs/outliers.md).
         validation_fraction=0.1,
         lr_schedule="constant",
         random_state=random_state,
@@ -78,55 +77,27 @@ def default_autoencoder(n_features: int, random_state=None) -> AutoEncoder:
 class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     """Unsupervised outlier detection with an ensemble of autoencoders.
 
-    An autoencoder trained on (mostly normal) data maps each row to a code
-    and reconstructs it from the code; a row unlike the training rows is
-    either reconstructed badly (it lies off the surface the autoencoder
-    learned) or gets an unusual code (it lies on that surface, but far out).
-    The detector trains ``n_estimators`` autoencoders, each on its own random
-    subsample of ``max_samples`` training rows (256 by default, as
-    :class:`~sklearn.ensemble.IsolationForest` does), and averages their
-    outlier scores. A small subsample holds few outliers (the same fraction,
-    but fewer rows), too few for an autoencoder to learn to reconstruct them
-    well (what Liu et al. 2008 call masking), and averaging autoencoders
-    that differ in their rows and initial weights steadies the score (Chen
-    et al. 2017, "Outlier detection with autoencoder ensembles"). ``n_estimators=1,
-    max_samples=1.0`` is a single autoencoder trained on all the rows.
-    This estimator follows the contract of scikit-learn's outlier detectors
-    such as :class:`~sklearn.ensemble.IsolationForest`: :meth:`score_samples`
-    is higher for more normal rows, :meth:`decision_function` is negative for
-    outliers, :meth:`predict` returns +1 for inliers and -1 for outliers.
-    :meth:`reconstruction_error` gives the plain reconstruction error that
-    PyOD's ``AutoEncoder`` reports (higher is more abnormal).
-
-    The outlier score (``outlier_score="combined"``, the default) that one
-    autoencoder gives a row :math:`x` with code :math:`z` and reconstruction
-    :math:`\\hat{x}` is
+    Trains ``n_estimators`` autoencoders, each on its own random subsample of
+    ``max_samples`` scaled training rows, and averages their outlier scores.
+    A row unlike the training rows is either reconstructed badly or given an
+    improbable code; the default score (``outlier_score="combined"``) that
+    one autoencoder gives a row :math:`x` with code :math:`z` and
+    reconstruction :math:`\\hat{x}` adds the two:
 
     .. math:: \\frac{1}{d}\\sum_{j=1}^{d} \\frac{(x_j - \\hat{x}_j)^2}{s_j^2}
               \\;-\\; \\frac{2}{k}\\log p(z) \\;+\\; c
 
-    with :math:`s_j` the root mean squared residual of feature :math:`j` on
-    the rows of that autoencoder's final fit (its subsample less the
-    ``trim``), :math:`p` a mixture of ``code_components`` Gaussians fitted to
-    those rows' (standardised) codes, and :math:`c` the constant that makes
-    the code term average 1 on them: the
-    reconstruction error in units of each feature's usual error, plus how
-    improbable the code is, each about 1 on typical training rows. Each term
-    is a Gaussian negative log-likelihood per dimension, up to constants
-    (with one component, the default, the code term is the Mahalanobis
-    distance of the code over :math:`k`, with a floor of :math:`10^{-4}`
-    times each code's variance on the covariance's diagonal); taken per
-    dimension, the code's :math:`k` values weigh as much as the :math:`d`
-    residuals. More components let the normal rows form several clusters in
-    the code space, as in DAGMM (Zong et al. 2018), where a single Gaussian
-    would count the gap between them as normal.
-    ``outlier_score="reconstruction"`` uses the autoencoder's own error alone.
+    with :math:`s_j` the root mean squared residual of feature :math:`j`,
+    :math:`p` a mixture of ``code_components`` Gaussians over the
+    standardised codes, both fitted on the autoencoder's rows, and :math:`c`
+    the constant that makes the code term average 1 on them.
 
-    The input is scaled before each autoencoder sees it (``scaler``,
-    standardisation by default, as PyOD does), so that every feature counts
-    on the same scale. Each scaler is fitted on its autoencoder's training
-    rows only; rows outside the training range at prediction time are not
-    clipped, so they keep a large score.
+    It follows the contract of scikit-learn's outlier detectors such as
+    :class:`~sklearn.ensemble.IsolationForest`: :meth:`score_samples` is
+    higher for more normal rows, :meth:`decision_function` is negative for
+    outliers, and :meth:`predict` returns +1 for inliers and -1 for outliers.
+
+    Read more in the :ref:`User Guide <outliers>`.
 
     Parameters
     ----------
@@ -137,10 +108,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         with ``estimator__<name>`` (e.g. ``estimator__n_components`` in
         :class:`~sklearn.model_selection.GridSearchCV`). ``None`` uses
         ``AutoEncoder(n_components=ceil(sqrt(n_features)),
-        hidden_layer_sizes=(64, 32), max_epochs=100)`` (ReLU units),
-        the configuration benchmarked on the ODDS datasets in
-        ``benchmarks/bench_outliers.py``. Each member of the ensemble is a
-        clone with its own ``random_state``.
+        hidden_layer_sizes=(64, 32), max_epochs=100)`` (see
+        :func:`default_autoencoder`). Each member of the ensemble is a clone
+        with its own ``random_state``.
 
     n_estimators : int, default=10
         Number of autoencoders, each trained on its own subsample; the
@@ -175,12 +145,10 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         Number of Gaussian components of the density of the codes in the
         combined score, capped at the number of rows of the final fit (see
         ``members_[i].code_density_.n_components``); ``1`` is the
-        Mahalanobis distance of the code. More components suit normal data made of separate
-        clusters; but a mixture can also give a cluster of outliers among
-        the training rows a component of its own, and so score them as
-        normal, which is why the default is one. With ``trim > 0`` the first
-        fit, which picks the rows to leave out, uses one Gaussian whatever
-        this is. Unused with ``outlier_score="reconstruction"``.
+        Mahalanobis distance of the code. More components suit normal data
+        made of separate clusters. With ``trim > 0`` the first fit, which
+        picks the rows to leave out, uses one Gaussian whatever this is.
+        Unused with ``outlier_score="reconstruction"``.
 
     contamination : "auto" or float, default="auto"
         Expected fraction of outliers, which sets the threshold of
@@ -197,10 +165,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         scores, left out of a second fit: each member is fitted on its rows,
         then fitted again from scratch (scaler, autoencoder and score
         statistics) on the others, so that the outliers among them do not
-        shape the final model. ``0`` fits once. The default doubles the
-        training time; it was chosen on ODDS datasets other than those
-        reported in ``benchmarks/bench_outliers.py``. The threshold
-        (``offset_``) is set on the scores of all the training rows.
+        shape the final model. ``0`` fits once; the default doubles the
+        training time. The threshold (``offset_``) is set on the scores of
+        all the training rows.
 
     random_state : int, RandomState instance or None, default=None
         Draws one seed per autoencoder, which draws its rows and seeds its
@@ -214,17 +181,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     Attributes
     ----------
     members_ : list of OutlierMember
-        The fitted members, one per autoencoder (a private class: read its
-        attributes, don't construct it). Each has ``estimator_`` (the
-        fitted autoencoder, a clone of ``estimator`` or the default),
-        ``scaler_`` (its fitted scaler or None) and, with
-        ``outlier_score="combined"``, the statistics of its score:
-        ``residual_scale_`` (each scaled feature's root mean squared residual
-        on the rows of its final fit, floored at 1 % of their mean),
-        ``code_scaler_`` (the standardisation of those rows' codes),
-        ``code_density_`` (the ``GaussianMixture`` fitted to the standardised
-        codes) and ``code_offset_`` (the constant that makes the code term
-        average 1 over those rows).
+        The fitted members, one per autoencoder, each with ``estimator_``
+        (the fitted autoencoder), ``scaler_`` (its fitted scaler or None)
+        and, with ``outlier_score="combined"``, the statistics of its score
+        (``residual_scale_``, ``code_scaler_``, ``code_density_``,
+        ``code_offset_``; see :class:`~skae._outlier_member.OutlierMember`).
 
     members_samples_ : list of ndarray
         The indices of the training rows of each member, sorted; its final
@@ -255,14 +216,6 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     --------
     sklearn.ensemble.IsolationForest : Outlier detection by random partitioning.
     AutoEncoder : The default autoencoder.
-
-    Notes
-    -----
-    The training rows may contain outliers (the detector is unsupervised);
-    the subsamples, the bottleneck, early stopping and the second fit
-    without the highest-scoring rows (``trim``) keep the autoencoders from
-    learning to reconstruct the few unusual rows well. Training on rows known
-    to be normal (novelty detection) works the same way and usually better.
 
     Examples
     --------

@@ -28,6 +28,8 @@ class SparseAutoEncoder(BaseAutoEncoder):
     input (overcomplete) and still be useful features, since the penalty,
     not the width, keeps the network from copying its input.
 
+    Read more in the :ref:`User Guide <sparse>`.
+
     Parameters
     ----------
     n_components : int, default=2

@@ -64,6 +64,8 @@ class StackedAutoEncoder(BaseAutoEncoder):
     :class:`AutoEncoder` on :math:`\\ell(x, g_1(\\dots g_L(f_L(\\dots f_1(x)))))`.
     ``pretrain_epochs=0`` skips pretraining (a plain deep autoencoder).
 
+    Read more in the :ref:`User Guide <stacked>`.
+
     Parameters
     ----------
     n_components : int, default=2

@@ -479,16 +479,15 @@ class AutoEncoderClassifier(ClassifierMixin, _BaseEncoderPredictor):
     labelled rows to minimise the L2-penalised cross-entropy; by default the
     encoder stays frozen (``freeze_encoder=False`` fine-tunes it with the
     head). With few labels and many unlabelled rows the pretrained code
-    carries what the labels alone cannot teach (see
-    ``benchmarks/bench_semi_supervised.py`` and ``docs/semi_supervised.md``
-    for measurements on MNIST and Fashion-MNIST with 3 to 10 labels per
-    class).
+    carries what the labels alone cannot teach.
 
     Unlabelled rows are marked with the label ``-1``, as in
     :class:`sklearn.semi_supervised.SelfTrainingClassifier`; they are used
     for pretraining only and never become a class. (A string array ``y``
     therefore has no unlabelled rows; use an object array to mix string
     labels with ``-1``.)
+
+    Read more in the :ref:`User Guide <semi_supervised>`.
 
     Parameters
     ----------
@@ -611,6 +610,8 @@ class AutoEncoderRegressor(RegressorMixin, _BaseEncoderPredictor):
     mean and unit variance over the labelled rows) and predictions are
     mapped back, so the head trains on the same scale whatever the units.
     ``y`` may have several columns (multi-output regression).
+
+    Read more in the :ref:`User Guide <semi_supervised>`.
 
     Parameters
     ----------

@@ -46,6 +46,8 @@ class VariationalAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
     (seeded with 0) for every row, so that scores are reproducible and do not
     depend on the other rows.
 
+    Read more in the :ref:`User Guide <variational>`.
+
     Parameters
     ----------
     n_components : int, default=2

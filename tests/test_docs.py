@@ -2,6 +2,7 @@
 and every gallery example runs and saves its figures."""
 
 import inspect
+import re
 import runpy
 from pathlib import Path
 
@@ -48,3 +49,16 @@ def test_example_runs_and_saves_figures(script, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     runpy.run_path(str(script), run_name="__main__")
     assert list(tmp_path.glob("*.png")), f"{script.name} saved no figure"
+
+
+@pytest.mark.parametrize("name, Estimator", skae.all_estimators())
+def test_estimator_docstring_points_to_its_user_guide_section(name, Estimator):
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    labels = {
+        label
+        for page in docs.glob("*.md")
+        for label in re.findall(r"^\((\w+)\)=$", page.read_text(), re.M)
+    }
+    pointers = re.findall(r"Read more in the :ref:`User Guide <(\w+)>`\.", Estimator.__doc__)
+    assert len(pointers) == 1, f"{name} has no User Guide pointer"
+    assert pointers[0] in labels, f"{name} points to {pointers[0]!r}, not a label in docs/"

@@ -32,6 +32,8 @@ class HammingIndex(BaseEstimator):
     The values are those of ``X`` itself when ``hasher`` is ``None``, and
     those of ``hasher.transform(X)`` otherwise.
 
+    Read more in the :ref:`User Guide <hamming_index>`.
+
     Parameters
     ----------
     hasher : estimator or None, default=None
@@ -111,9 +113,7 @@ class HammingIndex(BaseEstimator):
     in the CPU cache and keeps only codes within a per-query distance read
     off a sample of the stored codes (raised and rescanned where it keeps
     fewer than ``n_neighbors``), so only a few candidates per query are
-    sorted. On 1,000 queries over 1,000,000 random 64-bit codes
-    (``n_neighbors=100``) it takes about 0.7 s of CPU time on one core of an
-    AMD EPYC, FAISS about 0.6 s (``benchmarks/bench_hamming_index.py``).
+    sorted.
 
     Examples
     --------
