@@ -24,9 +24,9 @@ _EXPORTS = {
     "StackedAutoEncoder": "._stacked",
     "VariationalAutoEncoder": "._variational",
     # applications
-    "AutoEncoderClassifier": "._supervised",
+    "AutoEncoderClassifier": "._classifier",
     "AutoEncoderOutlierDetector": "._outlier",
-    "AutoEncoderRegressor": "._supervised",
+    "AutoEncoderRegressor": "._regressor",
     "HammingIndex": ".neighbors",
     "pack_bits": ".neighbors",
     "unpack_bits": ".neighbors",
@@ -64,6 +64,7 @@ def __dir__():
 if TYPE_CHECKING:  # what type checkers and IDEs see (``as``: re-exported)
     from ._adversarial import AdversarialAutoEncoder as AdversarialAutoEncoder
     from ._autoencoder import AutoEncoder as AutoEncoder
+    from ._classifier import AutoEncoderClassifier as AutoEncoderClassifier
     from ._contractive import ContractiveAutoEncoder as ContractiveAutoEncoder
     from ._conv import ConvAutoEncoder as ConvAutoEncoder
     from ._denoising import DenoisingAutoEncoder as DenoisingAutoEncoder
@@ -74,10 +75,9 @@ if TYPE_CHECKING:  # what type checkers and IDEs see (``as``: re-exported)
     from ._io import save as save
     from ._onnx import to_onnx as to_onnx
     from ._outlier import AutoEncoderOutlierDetector as AutoEncoderOutlierDetector
+    from ._regressor import AutoEncoderRegressor as AutoEncoderRegressor
     from ._sparse import SparseAutoEncoder as SparseAutoEncoder
     from ._stacked import StackedAutoEncoder as StackedAutoEncoder
-    from ._supervised import AutoEncoderClassifier as AutoEncoderClassifier
-    from ._supervised import AutoEncoderRegressor as AutoEncoderRegressor
     from ._variational import VariationalAutoEncoder as VariationalAutoEncoder
     from .exceptions import ModelFileError as ModelFileError
     from .exceptions import TrainingDivergedError as TrainingDivergedError

@@ -37,12 +37,10 @@ from ._training import (
     NetworkState,
     TrainingSettings,
     net_state,
-    new_module,
+    prepare,
     restore_net,
     run_in_blocks,
     seed_sequence,
-    split_rows,
-    training_data,
 )
 from ._training import train as train_module
 from ._utils import (
@@ -272,18 +270,17 @@ class BaseAutoEncoder(
 
     def _fit(self, X, y=None) -> None:
         """Train the network on validated rows ``X`` (and each row's target ``y``, if any)."""
-        device = resolve_device(self.device)
-        split, build, pretrain, shuffle = seed_sequence(self.random_state).spawn(4)
-        train_idx, valid_idx = split_rows(X.shape[0], self.validation_fraction, split)
-        module = new_module(
+        setup, pretrain, shuffle = seed_sequence(self.random_state).spawn(3)
+        module, train, valid = prepare(
             self._build_module,
-            X.shape[1],
-            device,
-            build,
+            X,
+            y,
+            resolve_device(self.device),
+            validation_fraction=self.validation_fraction,
+            seeds=setup,
             max_parameters=self._max_parameters,
             owner=type(self).__name__,
         )
-        train, valid = training_data(X, y, device, train_idx, valid_idx)
         self._pretrain(module, train, valid, pretrain)
         result = train_module(
             module, self._build_objective(), train, valid, TrainingSettings.of(self), shuffle

@@ -161,16 +161,19 @@ def document_defaults(doc: str, defaults: dict) -> str:
     return re.sub(r"^    (\w+) : (.*), default=(.+)$", fix, doc, flags=re.MULTILINE)
 
 
-def fill_doc(cls=None, *, omit=()):
+def fill_doc(cls=None, *, omit=(), **sections):
     """Class decorator: fill in the shared sections of ``cls``'s docstring.
 
     Parameters
     ----------
     cls : type
         The class whose docstring holds ``{training_parameters}`` and
-        ``{fitted_attributes}``.
+        ``{fitted_attributes}``, or the placeholders of ``sections``.
     omit : tuple of str, default=()
         Shared parameters the class documents itself, with its own meaning.
+    **sections : str
+        Other shared sections, by placeholder name; the placeholder
+        ``{name}`` is replaced by the text.
 
     Returns
     -------
@@ -190,7 +193,7 @@ def fill_doc(cls=None, *, omit=()):
     True
     """
     if cls is None:
-        return lambda klass: fill_doc(klass, omit=omit)
+        return lambda klass: fill_doc(klass, omit=omit, **sections)
     defaults = {
         name: p.default
         for name, p in inspect.signature(cls.__init__).parameters.items()
@@ -201,8 +204,14 @@ def fill_doc(cls=None, *, omit=()):
         for entry in TRAINING_PARAMETERS_DOC.split("\n\n")
         if entry.split(" :", 1)[0].strip() not in omit
     ]
-    # The placeholders stand indented like the sections around them; the text brings its own.
-    cls.__doc__ = cls.__doc__.replace(
-        "    {training_parameters}", document_defaults("\n\n".join(entries), defaults)
-    ).replace("    {fitted_attributes}", FITTED_ATTRIBUTES_DOC)
+    sections = {
+        "training_parameters": "\n\n".join(entries),
+        "fitted_attributes": FITTED_ATTRIBUTES_DOC,
+        **sections,
+    }
+    doc = cls.__doc__
+    for name, text in sections.items():
+        # The placeholders stand indented like the sections around them; the text brings its own.
+        doc = doc.replace(f"    {{{name}}}", document_defaults(text, defaults))
+    cls.__doc__ = doc
     return cls

@@ -1,4 +1,4 @@
-"""A pretrained autoencoder's encoder with a supervised head: classifier and regressor.
+"""What the classifier and the regressor on a pretrained encoder share.
 
 An autoencoder is first trained on every row of ``X`` (labelled or not); a
 head (a small MLP) is then put on its code, next to the input's own
@@ -13,16 +13,14 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from scipy.special import log_softmax, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.frozen import FrozenEstimator
-from sklearn.utils import check_array, check_consistent_length
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoEncoder
 from ._base import BaseAutoEncoder
 from ._data import check_float32_range, column_variances
+from ._docstring import fill_doc
 from ._training import (
     LR_SCHEDULES,
     TRAINED_ATTRIBUTE_KINDS,
@@ -30,12 +28,10 @@ from ._training import (
     TrainingSettings,
     module_device,
     net_state,
-    new_module,
+    prepare,
     restore_net,
     run_in_blocks,
     seed_sequence,
-    split_rows,
-    training_data,
 )
 from ._training import train as train_module
 from ._utils import (
@@ -54,11 +50,7 @@ from ._utils import (
 from .nn.heads import EncoderWithHead, SupervisedObjective
 from .nn.modules import ACTIVATIONS, mlp
 
-# Label of an unlabelled row for the classifier (scikit-learn's semi-supervised convention).
-UNLABELLED = -1
-
-
-_SHARED_PARAMETERS_DOC = """\
+PREDICTOR_PARAMETERS_DOC = """\
     estimator : skae autoencoder, FrozenEstimator or None, default=None
         The autoencoder to pretrain on all rows of ``X``: any skae
         autoencoder (:class:`AutoEncoder`, :class:`DenoisingAutoEncoder`,
@@ -163,7 +155,7 @@ _SHARED_PARAMETERS_DOC = """\
         Verbosity of the supervised training (``0``, ``1``: progress bar,
         ``2``: a row per epoch); the autoencoder has its own ``verbose``."""
 
-_SHARED_ATTRIBUTES_DOC = """\
+PREDICTOR_ATTRIBUTES_DOC = """\
     estimator_ : skae autoencoder
         The pretrained autoencoder, as pretraining left it: a fitted clone of
         ``estimator``, or the autoencoder inside a ``FrozenEstimator``.
@@ -198,7 +190,7 @@ _SHARED_ATTRIBUTES_DOC = """\
         Names of features seen during ``fit``, when ``X`` has string column names."""
 
 
-class _BaseEncoderPredictor(NetworkState, BaseEstimator):
+class BaseEncoderPredictor(NetworkState, BaseEstimator):
     """What the classifier and the regressor share: pretraining, then supervised training."""
 
     _supervised_loss: str = ""
@@ -361,21 +353,20 @@ class _BaseEncoderPredictor(NetworkState, BaseEstimator):
         The head sees codes scaled by ``code_statistics``, ``(mean, std, weight)``
         over all rows (see :meth:`EncoderWithHead.set_code_statistics`).
         """
-        split, build, warm_up, shuffle = seeds.spawn(4)
-        device = module_device(self.estimator_.net_)
-        train_idx, valid_idx = split_rows(X.shape[0], self.validation_fraction, split)
-        module = new_module(
+        setup, warm_up, shuffle = seeds.spawn(3)
+        module, train, valid = prepare(
             self._build_module,
-            X.shape[1],
-            device,
-            build,
+            X,
+            targets,
+            module_device(self.estimator_.net_),
+            validation_fraction=self.validation_fraction,
+            seeds=setup,
             max_parameters=self.estimator_._max_parameters,
             owner=type(self).__name__,
         )
         # The encoder (and decoder) start from the fitted autoencoder's weights.
         module.autoencoder.load_state_dict(self.estimator_.module_.state_dict())
         module.set_code_statistics(*code_statistics)
-        train, valid = training_data(X, targets, device, train_idx, valid_idx)
         # The penalty is alpha / 2 * |W|^2 over the sum of the rows' losses, as in
         # LogisticRegression(C=1 / alpha); the objective averages, hence / rows.
         l2 = self.alpha / len(train)
@@ -469,260 +460,7 @@ class _BaseEncoderPredictor(NetworkState, BaseEstimator):
         return tags
 
 
-class AutoEncoderClassifier(ClassifierMixin, _BaseEncoderPredictor):
-    """Classifier on a pretrained autoencoder's encoder (semi-supervised).
-
-    Training has two stages. First the autoencoder ``estimator`` is trained
-    to reconstruct *every* row of ``X``, labelled or not. Then a head (a
-    small MLP, or a linear layer) is put on its code and, with
-    ``passthrough``, on the input's features too, and trained on the
-    labelled rows to minimise the L2-penalised cross-entropy; by default the
-    encoder stays frozen (``freeze_encoder=False`` fine-tunes it with the
-    head). With few labels and many unlabelled rows the pretrained code
-    carries what the labels alone cannot teach.
-
-    Unlabelled rows are marked with the label ``-1``, as in
-    :class:`sklearn.semi_supervised.SelfTrainingClassifier`; they are used
-    for pretraining only and never become a class. (A string array ``y``
-    therefore has no unlabelled rows; use an object array to mix string
-    labels with ``-1``.)
-
-    Read more in the :ref:`User Guide <semi_supervised>`.
-
-    Parameters
-    ----------
-    {parameters}
-
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-        The labels seen in ``y``, without the unlabelled marker ``-1``.
-
-    {attributes}
-
-    See Also
-    --------
-    AutoEncoderRegressor : The same with a regression head.
-    sklearn.semi_supervised.SelfTrainingClassifier : Semi-supervised by pseudo-labels.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.datasets import load_digits
-    >>> from skae import AutoEncoder, AutoEncoderClassifier
-    >>> X, y = load_digits(return_X_y=True)
-    >>> X = X / 16.0
-    >>> y_partial = np.full_like(y, -1)
-    >>> y_partial[:200] = y[:200]            # 200 labelled rows, the rest unlabelled
-    >>> clf = AutoEncoderClassifier(
-    ...     AutoEncoder(n_components=16, hidden_layer_sizes=(64,), max_epochs=10),
-    ...     max_epochs=30, random_state=0,
-    ... ).fit(X, y_partial)
-    >>> clf.classes_
-    array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
-    >>> clf.predict_proba(X[200:203]).shape
-    (3, 10)
-    >>> bool(clf.score(X[200:], y[200:]) > 0.7)
-    True
-    """
-
-    _supervised_loss = "cross_entropy"
-    _unlabelled_marker = "label -1"
-    _attribute_kinds_ = {"classes_": "labels"}
-
-    def _validate_X_y(self, X, y):
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
-        if y.dtype.kind in "US":
-            labelled = np.ones(y.shape[0], dtype=bool)
-        else:
-            labelled = np.asarray(y != UNLABELLED, dtype=bool)
-        check_classification_targets(y[labelled])
-        return X, y, labelled
-
-    def _encode_targets(self, y) -> np.ndarray:
-        self.classes_ = np.unique(y)
-        if self.classes_.shape[0] < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes among the labelled rows, but "
-                f"y has only one class: {self.classes_[0]!r}."
-            )
-        return np.searchsorted(self.classes_, y).astype(np.int64)
-
-    def _n_outputs(self) -> int:
-        return self.classes_.shape[0]
-
-    def predict_proba(self, X):
-        """Class probabilities (softmax of the head's output).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probability of each class in ``classes_``, in float64.
-        """
-        return softmax(self._raw(X).astype(np.float64), axis=1)
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probability of each class in ``classes_``.
-        """
-        return log_softmax(self._raw(X).astype(np.float64), axis=1)
-
-    def predict(self, X):
-        """The most probable class of each row.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        scores = self._raw(X)  # checks that the model is fitted first
-        return self.classes_[np.argmax(scores, axis=1)]
-
-
-class AutoEncoderRegressor(RegressorMixin, _BaseEncoderPredictor):
-    """Regressor on a pretrained autoencoder's encoder (semi-supervised).
-
-    As :class:`AutoEncoderClassifier`, with a regression head trained on
-    the squared error. The autoencoder is trained on every row of ``X``;
-    encoder and head are then trained on the rows whose target is known.
-    Unlabelled rows are marked with ``NaN`` targets (``-1`` is a valid
-    value for a regressor): a row whose targets are all ``NaN`` is
-    unlabelled. Targets are standardised for training (each output to zero
-    mean and unit variance over the labelled rows) and predictions are
-    mapped back, so the head trains on the same scale whatever the units.
-    ``y`` may have several columns (multi-output regression).
-
-    Read more in the :ref:`User Guide <semi_supervised>`.
-
-    Parameters
-    ----------
-    {parameters}
-
-    Attributes
-    ----------
-    n_outputs_ : int
-        Number of targets (columns of ``y``).
-
-    {attributes}
-
-    See Also
-    --------
-    AutoEncoderClassifier : The same with a classification head.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.datasets import load_digits
-    >>> from skae import AutoEncoder, AutoEncoderRegressor
-    >>> X, digit = load_digits(return_X_y=True)
-    >>> X = X / 16.0
-    >>> ink = X.mean(axis=1)                 # a target to learn: how much ink
-    >>> y = np.where(np.arange(len(X)) < 300, ink, np.nan)  # 300 known, the rest unlabelled
-    >>> reg = AutoEncoderRegressor(
-    ...     AutoEncoder(n_components=16, hidden_layer_sizes=(64,), max_epochs=10),
-    ...     max_epochs=30, random_state=0,
-    ... ).fit(X, y)
-    >>> reg.predict(X[300:303]).shape
-    (3,)
-    >>> bool(reg.score(X[300:], ink[300:]) > 0.8)
-    True
-    """
-
-    _supervised_loss = "squared_error"
-    _unlabelled_marker = "NaN targets"
-    _attribute_kinds_ = {
-        "n_outputs_": "count",
-        "_single_output_": "bool",
-        "_target_mean_": "array:f",
-        "_target_scale_": "array:f",
-    }
-
-    def _check_restored(self) -> None:
-        super()._check_restored()
-        shapes = {self._target_mean_.shape, self._target_scale_.shape}
-        if shapes != {(self.n_outputs_,)} or self._single_output_ and self.n_outputs_ != 1:
-            raise ValueError(
-                f"The target statistics do not have one value per output ({self.n_outputs_})."
-            )
-
-    def _validate_X_y(self, X, y):
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
-        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32])
-        # NaN marks an unlabelled row, so y is checked for infinity only.
-        y = check_array(
-            y, ensure_2d=False, dtype=np.float64, ensure_all_finite="allow-nan", input_name="y"
-        )
-        check_consistent_length(X, y)
-        if y.ndim > 2:
-            raise ValueError(f"y must have 1 or 2 dimensions, got shape {y.shape}.")
-        rows = y.reshape(y.shape[0], -1)
-        missing = np.isnan(rows)
-        partial = missing.any(axis=1) & ~missing.all(axis=1)
-        if partial.any():
-            raise ValueError(
-                f"{int(partial.sum())} rows of y have some targets NaN and others not; a row is "
-                "either labelled (no NaN) or unlabelled (all NaN)."
-            )
-        return X, y, ~missing.all(axis=1)
-
-    def _encode_targets(self, y) -> np.ndarray:
-        self._single_output_ = y.ndim == 1
-        rows = y.reshape(y.shape[0], -1)
-        self.n_outputs_ = rows.shape[1]
-        self._target_mean_ = rows.mean(axis=0)
-        scale = rows.std(axis=0)
-        self._target_scale_ = np.where(scale > 0, scale, 1.0)
-        return ((rows - self._target_mean_) / self._target_scale_).astype(np.float32)
-
-    def _n_outputs(self) -> int:
-        return self.n_outputs_
-
-    def predict(self, X):
-        """Predicted targets.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Rows to predict.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            In float64; one column per target, or a vector when ``y`` was one.
-        """
-        y = self._raw(X).astype(np.float64) * self._target_scale_ + self._target_mean_
-        return y[:, 0] if self._single_output_ else y
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
-
-
-for _cls in (AutoEncoderClassifier, AutoEncoderRegressor):
-    _cls.__doc__ = _cls.__doc__.replace("    {parameters}", _SHARED_PARAMETERS_DOC).replace(
-        "    {attributes}", _SHARED_ATTRIBUTES_DOC
-    )
-del _cls
+# Fills the classifier's and the regressor's docstrings with what they share.
+fill_predictor_doc = fill_doc(
+    predictor_parameters=PREDICTOR_PARAMETERS_DOC, predictor_attributes=PREDICTOR_ATTRIBUTES_DOC
+)

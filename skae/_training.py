@@ -64,8 +64,9 @@ class TrainingSettings:
         values = {n: getattr(estimator, n) for n in names if hasattr(estimator, n)}
         return cls(**{"name": type(estimator).__name__, **values, **overrides})
 
-    def replace(self, **changes) -> TrainingSettings:
-        return dataclasses.replace(self, **changes)
+    def as_dict(self) -> dict:
+        """The settings by name (the values themselves, not copies)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,12 +115,23 @@ def split_rows(n_samples: int, fraction, seeds: np.random.SeedSequence):
     return np.sort(order[n_valid:]), np.sort(order[:n_valid])
 
 
-def training_data(X, y, device, train_idx, valid_idx):
-    """``X`` (and each row's target ``y``) on ``device``, split into training and validation."""
+def prepare(build, X, y, device, *, validation_fraction, seeds, max_parameters: int, owner: str):
+    """The new module ``build(n_features)`` and the rows it trains on, on ``device``.
+
+    Returns ``(module, train, valid)``: the module as :func:`new_module` makes
+    it, and ``X`` (with each row's target ``y``, if any) split by
+    :func:`split_rows` into training and validation data (``valid`` is
+    ``None`` without validation rows).
+    """
+    split, build_seeds = seeds.spawn(2)
+    train_idx, valid_idx = split_rows(X.shape[0], validation_fraction, split)
+    module = new_module(
+        build, X.shape[1], device, build_seeds, max_parameters=max_parameters, owner=owner
+    )
     data = InMemoryData(X, device, y=y)
     if valid_idx is None:
-        return data, None
-    return data.subset(train_idx), data.subset(valid_idx)
+        return module, data, None
+    return module, data.subset(train_idx), data.subset(valid_idx)
 
 
 def new_module(build, n_features: int, device, seeds, *, max_parameters: int, owner: str):
@@ -162,20 +174,10 @@ def _net(module, objective, settings: TrainingSettings, device, shuffle_seed: in
     return _engine.build_net(
         module,
         objective,
-        optimizer=settings.optimizer,
-        lr=settings.lr,
-        weight_decay=settings.weight_decay,
-        max_epochs=settings.max_epochs,
-        batch_size=settings.batch_size,
         device=device,
-        verbose=settings.verbose,
         early_stopping=monitor,
-        n_iter_no_change=settings.n_iter_no_change,
-        tol=settings.tol,
-        lr_schedule=settings.lr_schedule,
-        callbacks=settings.callbacks,
         shuffle_seed=shuffle_seed,
-        name=settings.name,
+        **settings.as_dict(),
     )
 
 
