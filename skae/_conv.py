@@ -206,6 +206,24 @@ class ConvAutoEncoder(BaseAutoEncoder):
         X = np.asarray(X)
         return X.reshape(X.shape[0], -1)
 
+    def fit(self, X, y=None):
+        """Train the autoencoder to reconstruct the images ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or \
+(n_samples, channels, height, width)
+            Training images, as flat rows or as a 4-D array.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return super().fit(X, y)
+
     def _learn_input_layout(self, X, rows) -> None:
         self.image_shape_ = self._resolve_image_shape(rows.shape[1], _images_shape(X))
 

@@ -31,11 +31,12 @@ from pathlib import Path
 import numpy as np
 
 from ._data import resolve_device
-from ._state import NODE_FIELDS, describe, field, is_count, is_root, restore
+from ._state import NODE_FIELDS, describe, field, is_count, is_root, restore, upgrade
 from .exceptions import ModelFileError
 
 FORMAT = "skae-model"
-FORMAT_VERSION = 1
+# 2: the outlier detector's members are members_ (OutlierMember); 1 still loads.
+FORMAT_VERSION = 2
 CONFIG, WEIGHTS = "skae.json", "weights.safetensors"
 # The JSON member (parameters, fitted attributes, history, manifest); parsing this much
 # takes well under a second and 100 MB.
@@ -355,6 +356,7 @@ def _load(path, device):
         raise ModelFileError(
             f"{path} holds no fitted attributes; skae.save writes fitted estimators only."
         )
+    node, weights = upgrade(node, weights, version)
     try:
         return restore(node, weights, device)
     except ModelFileError:

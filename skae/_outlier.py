@@ -108,8 +108,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         with ``estimator__<name>`` (e.g. ``estimator__n_components`` in
         :class:`~sklearn.model_selection.GridSearchCV`). ``None`` uses
         ``AutoEncoder(n_components=ceil(sqrt(n_features)),
-        hidden_layer_sizes=(64, 32), max_epochs=100)`` (see
-        :func:`default_autoencoder`). Each member of the ensemble is a clone
+        hidden_layer_sizes=(64, 32), max_epochs=100)`` with ReLU units.
+        Each member of the ensemble is a clone
         with its own ``random_state``.
 
     n_estimators : int, default=10
@@ -185,7 +185,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         (the fitted autoencoder), ``scaler_`` (its fitted scaler or None)
         and, with ``outlier_score="combined"``, the statistics of its score
         (``residual_scale_``, ``code_scaler_``, ``code_density_``,
-        ``code_offset_``; see :class:`~skae._outlier_member.OutlierMember`).
+        ``code_offset_``), each described in the User Guide.
 
     members_samples_ : list of ndarray
         The indices of the training rows of each member, sorted; its final

@@ -334,6 +334,48 @@ class _Tensors:
         return weights
 
 
+# What format version 1 (skae before 0.2) called the outlier detector's members.
+_V1_NAMES = {"estimators_": "members_", "estimators_samples_": "members_samples_"}
+
+
+def upgrade(node, arrays: dict, version: int) -> tuple:
+    """``node`` and ``arrays`` of a file of format ``version``, in the current names.
+
+    Version 1 named the detector's members ``estimators_`` (of class
+    ``AutoEncoderScorer``) and their rows ``estimators_samples_``; nothing
+    else changed.
+    """
+    attributes = node.get("attributes") if isinstance(node, dict) else None
+    if version >= 2 or not isinstance(attributes, dict):
+        return node, arrays
+    if node.get("class") != "AutoEncoderOutlierDetector":
+        return node, arrays
+    attributes = {_V1_NAMES.get(k, k): v for k, v in attributes.items()}
+    members = attributes.get("members_")
+    if isinstance(members, dict) and isinstance(members.get("parts"), list):
+        parts = [
+            {**p, "class": "OutlierMember"}
+            if isinstance(p, dict) and p.get("class") == "AutoEncoderScorer"
+            else p
+            for p in members["parts"]
+        ]
+        attributes["members_"] = {**members, "parts": parts}
+    samples = attributes.get("members_samples_")
+    if isinstance(samples, dict) and isinstance(samples.get("arrays"), list):
+        attributes["members_samples_"] = {"arrays": [_renamed(k) for k in samples["arrays"]]}
+    return {**node, "attributes": attributes}, {_renamed(k): v for k, v in arrays.items()}
+
+
+def _renamed(key):
+    if not isinstance(key, str):
+        return key
+    for old, new in _V1_NAMES.items():
+        for prefix in ("", "@"):
+            if key.startswith(f"{prefix}{old}."):
+                return f"{prefix}{new}.{key[len(prefix) + len(old) + 1 :]}"
+    return key
+
+
 def restore(node: dict, arrays: dict, device=None):
     """The estimator that ``node`` describes, built from ``arrays`` and checked strictly.
 

@@ -18,7 +18,7 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("plot_
 
 
 def public_objects():
-    for module in (skae, skae.datasets, skae.compare, skae.cli, skae.penalties):
+    for module in (skae, skae.datasets, skae.compare, skae.cli, skae.penalties, skae.neighbors):
         names = getattr(module, "__all__", None) or dir(module)
         for name in names:
             obj = getattr(module, name)

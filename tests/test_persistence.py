@@ -123,7 +123,7 @@ def test_save_load_roundtrip(fitted, digits, tmp_path):
     with zipfile.ZipFile(tmp_path / "ae.skae") as zf:
         assert sorted(zf.namelist()) == ["skae.json", "weights.safetensors"]
         config = json.loads(zf.read("skae.json"))
-    assert config["class"] == "AutoEncoder" and config["format_version"] == 1
+    assert config["class"] == "AutoEncoder" and config["format_version"] == 2
     assert set(config["versions"]) >= {"skae", "torch", "scikit-learn"}
 
 

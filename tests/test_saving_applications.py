@@ -139,6 +139,33 @@ def test_loaded_application_keeps_its_type_parameters_and_attributes(saved):
     )
 
 
+def test_a_detector_file_of_format_1_loads_under_the_new_names(saved, digits, tmp_path):
+    """Format 1 called the members estimators_ (AutoEncoderScorer): such files still load."""
+    detector, path = saved["detector"]
+    config, blob = parts(path.read_bytes())
+    old = {"members_": "estimators_", "members_samples_": "estimators_samples_"}
+
+    def renamed(key):
+        for new, was in old.items():
+            for prefix in ("", "@"):
+                if key.startswith(f"{prefix}{new}."):
+                    return f"{prefix}{was}.{key[len(prefix) + len(new) + 1 :]}"
+        return key
+
+    attributes = {old.get(k, k): v for k, v in config["attributes"].items()}
+    for part in attributes["estimators_"]["parts"]:
+        part["class"] = "AutoEncoderScorer"
+    samples = attributes["estimators_samples_"]["arrays"]
+    attributes["estimators_samples_"] = {"arrays": [renamed(k) for k in samples]}
+    arrays = {renamed(k): v for k, v in load_arrays(blob).items()}
+    assert any(k.startswith("estimators_.0/") for k in arrays)
+    v1 = {**config, "format_version": 1, "attributes": attributes}
+    loaded = load_bytes(rezip(*consistent(v1, arrays)), tmp_path)
+    X = digits[0][:300]
+    assert len(loaded.members_) == len(detector.members_)
+    np.testing.assert_array_equal(loaded.score_samples(X), detector.score_samples(X))
+
+
 def test_save_refuses_parts_it_cannot_store_without_pickle(digits, tmp_path):
     X = digits[0][:200]
     pipeline = make_pipeline(StandardScaler(), AutoEncoder(**AE))

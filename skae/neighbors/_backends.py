@@ -22,10 +22,14 @@ def faiss_module():
 
 
 class NumpySearch:
-    """Exact search by blocks of XOR and popcount (see skae.neighbors._kernels)."""
+    """Exact search by blocks of XOR and popcount (see skae.neighbors._kernels).
+
+    It keeps the codes word-major (one row per 64-bit word): a view of the
+    index's codes for codes of up to 64 bits, a copy of them beyond.
+    """
 
     def __init__(self, codes: np.ndarray, n_bits: int):
-        self.codes = np.ascontiguousarray(codes.T)  # word-major: one row of words per bit block
+        self.codes = np.ascontiguousarray(codes.T)
         self.n_bits = n_bits
 
     def kneighbors(self, queries, k: int, itself: bool, n_jobs: int):

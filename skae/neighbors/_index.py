@@ -184,6 +184,8 @@ class HammingIndex(BaseEstimator):
             The fitted index.
         """
         self._validate_params()
+        # The previous fit's search structure (a FAISS index) goes before the new one is built.
+        self.__dict__.pop("_searcher", None)
         with fresh_fit(self):
             backend = self._resolve_backend()
             if self.hasher is None:
