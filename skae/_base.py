@@ -1,7 +1,8 @@
 """The scikit-learn side of every skae autoencoder.
 
-:class:`BaseAutoEncoder` owns validation, seeding, the train/validation
-split, batched inference and the fitted-state contract. A variant declares
+:class:`BaseAutoEncoder` owns validation, the fitted-state contract and the
+methods of a transformer; it trains and runs its network through
+:mod:`skae._training`. A variant declares
 its new parameters in an explicit ``__init__`` (and in
 ``_parameter_constraints``), documents the shared ones with
 :func:`skae._docstring.fill_doc`, and overrides one or two hooks:
@@ -29,18 +30,22 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._data import check_float32_range, resolve_device
+from ._data import InMemoryData, check_float32_range, resolve_device
 from ._training import (
     LR_SCHEDULES,
     OPTIMIZERS,
     TRAINED_ATTRIBUTE_KINDS,
     NetworkState,
     TrainingSettings,
+    incremental_net,
+    module_device,
     net_state,
+    new_module,
     prepare,
     restore_net,
     run_in_blocks,
     seed_sequence,
+    train_pass,
 )
 from ._training import train as train_module
 from ._utils import (
@@ -268,13 +273,13 @@ class BaseAutoEncoder(
             self._fit(rows)
         return self
 
-    def _fit(self, X, y=None) -> None:
-        """Train the network on validated rows ``X`` (and each row's target ``y``, if any)."""
+    def _fit(self, X) -> None:
+        """Train the network on validated rows ``X``."""
         setup, pretrain, shuffle = seed_sequence(self.random_state).spawn(3)
         module, train, valid = prepare(
             self._build_module,
             X,
-            y,
+            None,
             resolve_device(self.device),
             validation_fraction=self.validation_fraction,
             seeds=setup,
@@ -286,6 +291,72 @@ class BaseAutoEncoder(
             module, self._build_objective(), train, valid, TrainingSettings.of(self), shuffle
         )
         vars(self).update(result.fitted_attributes())
+
+    def partial_fit(self, X, y=None):
+        """Train on ``X`` for one pass, continuing from the current weights.
+
+        The first call builds the network; each call then makes one epoch
+        over ``X`` in shuffled batches, keeping the optimizer's state between
+        calls (as :meth:`sklearn.neural_network.MLPRegressor.partial_fit`
+        does), so that data too large for memory, or arriving over time, can
+        be fed in chunks. ``validation_fraction`` and early stopping do not
+        apply: a pass has nothing to compare with. A call after :meth:`fit`
+        or :func:`skae.load` continues from those weights. If a pass fails or
+        is interrupted, the model is left as it was before the call.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training rows; it may hold a single row.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more pass.
+        """
+        if not self.__sklearn_is_fitted__():
+            with fresh_fit(self):
+                self._validate_params()
+                rows = validate_data(
+                    self,
+                    self._prepare_input(X),
+                    accept_sparse="csr",
+                    dtype=[np.float64, np.float32],
+                )
+                check_float32_range(rows)
+                self._check_params(rows)
+                self._learn_input_layout(X, rows)
+                self._start_incremental(rows.shape[1])
+                self._train_pass(rows)
+            return self
+        self._train_pass(self._validate_X(X))
+        return self
+
+    def _start_incremental(self, n_features: int) -> None:
+        """Build the network that partial_fit trains, and its empty record."""
+        build, shuffle = seed_sequence(self.random_state).spawn(2)
+        device = resolve_device(self.device)
+        module = new_module(
+            self._build_module,
+            n_features,
+            device,
+            build,
+            max_parameters=self._max_parameters,
+            owner=type(self).__name__,
+        )
+        settings = TrainingSettings.of(self)
+        self.net_ = incremental_net(module, self._build_objective(), settings, shuffle, device)
+        self.loss_curve_, self.validation_loss_curve_ = [], None
+
+    def _train_pass(self, rows) -> None:
+        net = self.net_
+        loss = train_pass(net, InMemoryData(rows, module_device(net)))
+        # New objects, not in-place changes: a failure above leaves the old ones.
+        self.loss_curve_ = [*self.loss_curve_, loss]
+        self.n_iter_ = len(self.loss_curve_)
+        self.best_loss_ = loss  # the loss of the weights the model holds: the last pass's
 
     # -- state: pickle, skops and skae.save share _get_net_state/_set_net_state --------
     def _shape_params(self) -> dict:

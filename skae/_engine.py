@@ -171,7 +171,12 @@ class AutoEncoderNet(NeuralNet):
     def get_split_datasets(self, X, y=None, **fit_params):
         train, valid = X
         device = torch.device("cpu") if train.sparse else train.device
-        self._shuffle_generator = make_generator(self.shuffle_seed, device)
+        # One stream per device, kept across the passes of partial_fit (train() drops it).
+        generators = getattr(self, "_shuffle_generators", None) or {}
+        if str(device) not in generators:
+            generators[str(device)] = make_generator(self.shuffle_seed, device)
+        self._shuffle_generators = generators
+        self._shuffle_generator = generators[str(device)]
         return train, valid
 
     def get_iterator(self, dataset, training=False):
@@ -204,7 +209,8 @@ class AutoEncoderNet(NeuralNet):
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(net, dataset_train=dataset_train, dataset_valid=dataset_valid)
         # Modules that change over training (scheduled noise) read the progress here.
-        progress = (len(self.history) - 1) / max(self.max_epochs, 1)
+        # Past max_epochs (more passes of partial_fit) the schedule stays at its end.
+        progress = min(1.0, (len(self.history) - 1) / max(self.max_epochs, 1))
         for module in self.module_.modules():
             if hasattr(module, "set_training_progress"):
                 module.set_training_progress(progress)
@@ -388,8 +394,40 @@ def train(net: AutoEncoderNet, train_data, valid_data) -> AutoEncoderNet:
                 cb.best_model_weights_ = None
             if isinstance(cb, EpochProgressBar) and getattr(cb, "bar_", None) is not None:
                 cb.on_train_end(net)  # training raised: close the bar all the same
-        net._shuffle_generator = None
+        net._shuffle_generator = net._shuffle_generators = None
     return net
+
+
+def train_one_pass(net: AutoEncoderNet, data) -> float:
+    """One more epoch of ``net`` over ``data``, keeping its optimizer state; its training loss.
+
+    Early stopping is dropped: one pass has nothing to compare with. If the
+    pass fails or is interrupted, the weights, the optimizer state and the
+    history come back as they were before it.
+    """
+    if net._predict_only:  # a loaded model: its optimizer starts now
+        net._predict_only = False
+        net.initialize_optimizer()
+    # A net made by fit keeps its early stopping: not for passes (partial_fit never re-initialises).
+    net.callbacks_ = [(n, cb) for n, cb in net.callbacks_ if not isinstance(cb, EarlyStopping)]
+    weights = {k: v.clone() for k, v in net.module_.state_dict().items()}
+    optimizer = copy.deepcopy(net.optimizer_.state_dict())
+    n_epochs = len(net.history)
+    try:
+        net.partial_fit((data, None), epochs=1)
+        if net.interrupted_ is not None:
+            raise net.interrupted_
+    except BaseException:
+        net.module_.load_state_dict(weights)
+        net.optimizer_.load_state_dict(optimizer)
+        del net.history[n_epochs:]
+        raise
+    finally:
+        for _, cb in net.callbacks_:
+            if isinstance(cb, EpochProgressBar) and getattr(cb, "bar_", None) is not None:
+                cb.on_train_end(net)
+    net.module_.eval()
+    return float(net.history[-1, "train_loss"])
 
 
 def kept_epoch(net: AutoEncoderNet) -> int:

@@ -155,6 +155,11 @@ class StackedAutoEncoder(BaseAutoEncoder):
         self.callbacks = callbacks
         self.pretrain_epochs = pretrain_epochs
 
+    def _start_incremental(self, n_features: int) -> None:
+        # partial_fit trains end to end, pass by pass: no greedy pretraining.
+        super()._start_incremental(n_features)
+        self.pretrain_losses_ = []
+
     def _pretrain(self, module, train, valid, seeds) -> None:
         self.pretrain_losses_ = []
         if self.pretrain_epochs == 0:

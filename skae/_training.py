@@ -184,9 +184,10 @@ def _net(module, objective, settings: TrainingSettings, device, shuffle_seed: in
 def train(module, objective, train_data, valid_data, settings, seeds) -> TrainingResult:
     """Train ``module`` on ``objective``, shuffling from ``seeds``; the module stays in eval mode.
 
-    With validation rows, early stopping monitors their loss (else the
-    training loss) and the module keeps the weights of the best epoch;
-    ``best_loss`` is the monitored loss of that epoch.
+    With validation rows, early stopping (when ``settings.n_iter_no_change``
+    is not ``None``) monitors their loss, else the training loss, and the
+    module keeps the weights of the best epoch; ``best_loss`` is the
+    monitored loss of the epoch whose weights the module holds.
     """
     monitor = "train_loss" if valid_data is None else "valid_loss"
     net = _net(module, objective, settings, train_data.device, torch_seed(seeds), monitor)
@@ -197,6 +198,22 @@ def train(module, objective, train_data, valid_data, settings, seeds) -> Trainin
     monitored = loss_curve if valid_curve is None else valid_curve
     best = float(monitored[_engine.kept_epoch(net) - 1])
     return TrainingResult(net, loss_curve, valid_curve, best)
+
+
+def incremental_net(module, objective, settings, seeds, device):
+    """A net around ``module`` to train one pass at a time (:func:`train_pass`)."""
+    net = _net(module, objective, settings, device, torch_seed(seeds), None)
+    net.initialize()
+    return net
+
+
+def train_pass(net, data) -> float:
+    """One more epoch of ``net`` over ``data``, optimizer state kept; its training loss.
+
+    The module is left in eval mode. A pass that fails or is interrupted
+    leaves the weights, the optimizer state and the history as they were.
+    """
+    return _engine.train_one_pass(net, data)
 
 
 def run_in_blocks(net, fn, X, max_bytes: int) -> np.ndarray:
