@@ -103,3 +103,21 @@ def test_float64_input_is_computed_in_float64(digits):
     assert codes32.dtype == np.float32
     np.testing.assert_allclose(codes32, codes, rtol=1e-4, atol=1e-5)
     assert not np.array_equal(codes32.astype(np.float64), codes)
+
+
+def test_float64_inference_from_many_threads_at_once_matches_one_thread(digits):
+    """Threads share the fitted module (dask's threaded scheduler, a web server).
+
+    Casting the weights by swapping them inside the module raced here: about 3
+    rounds in 10 of 400 one-row calls failed with a dtype mismatch.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    X = digits[0]
+    ae = skae.AutoEncoder(n_components=4, hidden_layer_sizes=(16,), max_epochs=1).fit(X[:300])
+    rows = [X[i : i + 1] for i in range(400)]
+    alone = np.concatenate([ae.transform(row) for row in rows])
+    for _ in range(10):
+        with ThreadPoolExecutor(4) as pool:
+            together = np.concatenate(list(pool.map(ae.transform, rows)))
+        np.testing.assert_array_equal(together, alone)

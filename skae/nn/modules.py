@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import torch
@@ -86,25 +87,15 @@ def mlp_autoencoder(
     return AutoEncoderModule(encoder, decoder, noise=noise)
 
 
-class _Method(nn.Module):
-    """``fn(module, x)`` as a module's ``forward``, for :func:`in_dtype`."""
-
-    def __init__(self, module: nn.Module, fn):
-        super().__init__()
-        self.module = module
-        self.fn = fn
-
-    def forward(self, x):
-        return self.fn(self.module, x)
-
-
 def in_dtype(module: nn.Module, fn, dtype: torch.dtype):
     """``x -> fn(module, x)`` computed in floating ``dtype``, leaving ``module`` unchanged.
 
     The floating parameters and buffers of ``module`` are cast to ``dtype``
-    once, here, and used for every call of the returned function (a float32
-    weight is exact in float64), so float64 input is computed in float64 end
-    to end. Cast again after changing ``module``'s weights.
+    once, here, into a copy of the module that the returned function uses for
+    every call (a float32 weight is exact in float64), so float64 input is
+    computed in float64 end to end. The copy shares nothing that changes, so
+    calls from several threads at once are safe. Cast again after changing
+    ``module``'s weights.
 
     Examples
     --------
@@ -116,15 +107,22 @@ def in_dtype(module: nn.Module, fn, dtype: torch.dtype):
     >>> layer.weight.dtype
     torch.float32
     """
-    state = dict(module.named_parameters())
-    state.update(module.named_buffers())
-    if all(not t.is_floating_point() or t.dtype == dtype for t in state.values()):
+    tensors = [*module.parameters(), *module.buffers()]
+    if all(not t.is_floating_point() or t.dtype == dtype for t in tensors):
         return lambda x: fn(module, x)
-    cast = {
-        f"module.{name}": t.to(dtype) if t.is_floating_point() else t for name, t in state.items()
-    }
-    bound = _Method(module, fn)
-    return lambda x: torch.func.functional_call(bound, cast, (x,))
+    # deepcopy takes each tensor from the memo: the copy holds the cast tensors, and
+    # the float32 ones are never copied.
+    memo = {}
+    for p in module.parameters():
+        memo[id(p)] = nn.Parameter(p.detach().to(dtype), requires_grad=False)
+    for b in module.buffers():
+        memo[id(b)] = b.to(dtype) if b.is_floating_point() else b
+    for layer in module.modules():  # generators (input noise) are shared, not copied
+        generator = getattr(layer, "generator", None)
+        if generator is not None:
+            memo[id(generator)] = generator
+    cast = copy.deepcopy(module, memo)
+    return lambda x: fn(cast, x)
 
 
 class InferencePath(nn.Module):
