@@ -1,0 +1,59 @@
+"""Training and searching beyond one process: dask-ml's Incremental, joblib on a dask cluster."""
+
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV
+
+from skae import AutoEncoder
+
+da = pytest.importorskip("dask.array")
+TINY = dict(n_components=4, hidden_layer_sizes=(16,), random_state=0)
+
+
+def test_incremental_trains_one_pass_per_block_and_transforms_lazily(digits):
+    from dask_ml.wrappers import Incremental
+
+    X = digits[0]
+    blocks = da.from_array(X, chunks=(300, 64))
+    incremental = Incremental(AutoEncoder(**TINY), shuffle_blocks=False).fit(blocks)
+    ae = incremental.estimator_
+    assert ae.n_iter_ == blocks.numblocks[0] == 6
+    # The same passes by hand give the same model.
+    by_hand = AutoEncoder(**TINY)
+    for start in range(0, len(X), 300):
+        by_hand.partial_fit(X[start : start + 300])
+    np.testing.assert_array_equal(ae.loss_curve_, by_hand.loss_curve_)
+    codes = incremental.transform(blocks)
+    assert isinstance(codes, da.Array)  # inference runs where the blocks are
+    np.testing.assert_array_equal(codes.compute(), by_hand.transform(X))
+
+
+def test_grid_search_on_a_local_dask_cluster_matches_one_process(digits):
+    distributed = pytest.importorskip("distributed")
+    from joblib import parallel_config
+
+    X = digits[0][:400]
+    search = GridSearchCV(
+        AutoEncoder(hidden_layer_sizes=(16,), max_epochs=5, random_state=0),
+        {"n_components": [2, 8], "lr": [1e-3, 1e-2]},
+        cv=2,
+    )
+    serial = search.fit(X).cv_results_
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+        parallel_config(backend="dask"),
+        distributed.get_task_stream(client) as tasks,
+    ):
+        on_cluster = search.set_params(n_jobs=2).fit(X).cv_results_
+    workers = {task["worker"] for task in tasks.data}
+    assert len(tasks.data) >= 8 and len(workers) == 2  # 4 candidates x 2 folds, on both
+    for key in ("mean_test_score", "split0_test_score", "split1_test_score", "rank_test_score"):
+        np.testing.assert_allclose(on_cluster[key], serial[key], rtol=1e-6)
+    assert serial["params"] == on_cluster["params"]
