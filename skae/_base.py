@@ -30,7 +30,8 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._data import InMemoryData, check_float32_range, resolve_device
+from ._data import check_float32_range, resolve_device
+from ._streaming import check_rows, is_out_of_core, read_rows
 from ._training import (
     LR_SCHEDULES,
     OPTIMIZERS,
@@ -46,6 +47,7 @@ from ._training import (
     run_in_blocks,
     seed_sequence,
     train_pass,
+    training_rows,
 )
 from ._training import train as train_module
 from ._utils import (
@@ -236,7 +238,7 @@ class BaseAutoEncoder(
                 "loss='bce' needs probabilities as reconstructions: set "
                 "output_activation='sigmoid' (or leave it None)."
             )
-        if self.loss == "bce" and X is not None:
+        if self.loss == "bce" and X is not None and (sp.issparse(X) or isinstance(X, np.ndarray)):
             values = X.data if sp.issparse(X) else X
             lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
             if lo < 0 or hi > 1:
@@ -264,10 +266,7 @@ class BaseAutoEncoder(
         """
         with fresh_fit(self):
             self._validate_params()
-            rows = validate_data(
-                self, self._prepare_input(X), accept_sparse="csr", dtype=[np.float64, np.float32]
-            )
-            check_float32_range(rows)
+            rows = self._validated_rows(X, reset=True)
             self._check_params(rows)
             self._learn_input_layout(X, rows)
             self._fit(rows)
@@ -319,13 +318,7 @@ class BaseAutoEncoder(
         if not self.__sklearn_is_fitted__():
             with fresh_fit(self):
                 self._validate_params()
-                rows = validate_data(
-                    self,
-                    self._prepare_input(X),
-                    accept_sparse="csr",
-                    dtype=[np.float64, np.float32],
-                )
-                check_float32_range(rows)
+                rows = self._validated_rows(X, reset=True)
                 self._check_params(rows)
                 self._learn_input_layout(X, rows)
                 self._start_incremental(rows.shape[1])
@@ -352,7 +345,7 @@ class BaseAutoEncoder(
 
     def _train_pass(self, rows) -> None:
         net = self.net_
-        loss = train_pass(net, InMemoryData(rows, module_device(net)))
+        loss = train_pass(net, training_rows(rows, module_device(net)))
         # New objects, not in-place changes: a failure above leaves the old ones.
         self.loss_curve_ = [*self.loss_curve_, loss]
         self.n_iter_ = len(self.loss_curve_)
@@ -407,19 +400,30 @@ class BaseAutoEncoder(
     def _apply(self, fn, X) -> np.ndarray:
         """Run ``fn(module, batch)`` over row blocks of ``X`` (see run_in_blocks)."""
         # net_ is read once: a refit in another thread may replace it.
-        return run_in_blocks(self.net_, fn, X, self._inference_bytes)
+        check = check_rows if is_out_of_core(X) and not isinstance(X, np.ndarray) else None
+        return run_in_blocks(self.net_, fn, X, self._inference_bytes, check)
 
     def _validate_X(self, X):
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            self._prepare_input(X),
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            reset=False,
+        return self._validated_rows(X, reset=False)
+
+    def _validated_rows(self, X, reset: bool):
+        """``X`` as validated rows; on-disk data is only checked as its blocks are read.
+
+        A memory-mapped array is validated whole (reading it, without copying
+        it); an ``h5py``, ``zarr`` or dask array has its shape and first rows
+        checked here, and every block checked when it is read.
+        """
+        X = self._prepare_input(X)
+        if is_out_of_core(X) and not isinstance(X, np.ndarray):
+            first = read_rows(X, 0, min(X.shape[0], 1024))
+            validate_data(self, first, dtype=[np.float64, np.float32], reset=reset)
+            return X
+        rows = validate_data(
+            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=reset
         )
-        check_float32_range(X)
-        return X
+        check_float32_range(rows)
+        return rows
 
     def transform(self, X):
         """Encode ``X`` into its code.

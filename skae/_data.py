@@ -109,21 +109,23 @@ class InMemoryData:
             self.X = X.tocsr() if self.sparse else to_tensor(X, device)
         self.y = None if y is None else torch.as_tensor(np.asarray(y)).to(device)
 
+    @classmethod
+    def from_rows(cls, X, indices: np.ndarray, device: torch.device, y=None) -> InMemoryData:
+        """Rows ``indices`` of ``X`` (and of ``y``), copied once into float32 on ``device``.
+
+        Dense rows are gathered a block at a time into the one float32 tensor,
+        so no other copy of ``X`` is made on the way.
+        """
+        if sp.issparse(X):
+            return cls(X[indices], device, y=None if y is None else np.asarray(y)[indices])
+        out = torch.empty((len(indices), X.shape[1]), dtype=torch.float32, device=device)
+        for start in range(0, len(indices), 65536):
+            part = indices[start : start + 65536]
+            out[start : start + len(part)] = torch.from_numpy(np.asarray(X[part], dtype=np.float32))
+        return cls(out, device, y=None if y is None else np.asarray(y)[indices])
+
     def __len__(self) -> int:
         return self.X.shape[0]
-
-    def subset(self, indices: np.ndarray) -> InMemoryData:
-        """Rows ``indices`` as a new, contiguous block."""
-        out = InMemoryData.__new__(InMemoryData)
-        out.device, out.sparse = self.device, self.sparse
-        out.y = None
-        if self.y is not None:
-            out.y = self.y.index_select(0, torch.as_tensor(indices, device=self.device))
-        if self.sparse:
-            out.X = self.X[indices]
-        else:
-            out.X = self.X.index_select(0, torch.as_tensor(indices, device=self.device))
-        return out
 
     def rows(self, index) -> torch.Tensor:
         """Rows ``index`` (a slice or an index tensor) as a dense device tensor."""

@@ -22,6 +22,7 @@ import torch
 from . import _engine
 from ._data import InMemoryData, iter_row_blocks, restore_device, to_tensor
 from ._random import init_parameters, make_generator, seed_from_random_state
+from ._streaming import BlockData, is_out_of_core, row_blocks, split_blocks
 from ._utils import check_declared_sizes
 from .exceptions import check_weights
 from .nn.modules import in_dtype
@@ -124,14 +125,29 @@ def prepare(build, X, y, device, *, validation_fraction, seeds, max_parameters: 
     ``None`` without validation rows).
     """
     split, build_seeds = seeds.spawn(2)
+    if y is None and is_out_of_core(X):
+        blocks = row_blocks(X.shape[0], X.shape[1])
+        train_blocks, valid_blocks = split_blocks(blocks, validation_fraction, split)
+        module = new_module(
+            build, X.shape[1], device, build_seeds, max_parameters=max_parameters, owner=owner
+        )
+        valid = None if valid_blocks is None else BlockData(X, device, valid_blocks)
+        return module, BlockData(X, device, train_blocks), valid
     train_idx, valid_idx = split_rows(X.shape[0], validation_fraction, split)
     module = new_module(
         build, X.shape[1], device, build_seeds, max_parameters=max_parameters, owner=owner
     )
-    data = InMemoryData(X, device, y=y)
     if valid_idx is None:
-        return module, data, None
-    return module, data.subset(train_idx), data.subset(valid_idx)
+        return module, InMemoryData(X, device, y=y), None
+    train = InMemoryData.from_rows(X, train_idx, device, y)
+    return module, train, InMemoryData.from_rows(X, valid_idx, device, y)
+
+
+def training_rows(X, device):
+    """All rows of ``X`` as training data: read block by block when ``X`` is on disk."""
+    if is_out_of_core(X):
+        return BlockData(X, device, row_blocks(X.shape[0], X.shape[1]))
+    return InMemoryData(X, device)
 
 
 def new_module(build, n_features: int, device, seeds, *, max_parameters: int, owner: str):
@@ -216,14 +232,15 @@ def train_pass(net, data) -> float:
     return _engine.train_one_pass(net, data)
 
 
-def run_in_blocks(net, fn, X, max_bytes: int) -> np.ndarray:
+def run_in_blocks(net, fn, X, max_bytes: int, check=None) -> np.ndarray:
     """``fn(module, batch)`` over row blocks of ``X`` in eval mode, in ``X``'s precision.
 
     float64 input is computed in float64 (weights cast once for the call), so
     a row's result does not depend on the rows it comes with, the block size,
     the thread count or the CPU's kernels beyond float64 rounding; float32
     input is computed in float32. Blocks hold at most 4096 rows and about
-    ``max_bytes`` of densified input.
+    ``max_bytes`` of densified input; ``check``, when given, checks each
+    block first (rows read from disk are checked as they are read).
     """
     module = net.module_
     module.eval()
@@ -234,7 +251,8 @@ def run_in_blocks(net, fn, X, max_bytes: int) -> np.ndarray:
     with torch.inference_mode():
         run = in_dtype(module, fn, torch.float64 if dtype == np.float64 else torch.float32)
         blocks = [
-            run(to_tensor(block, device, dtype)).cpu().numpy() for block in iter_row_blocks(X, rows)
+            run(to_tensor(block if check is None else check(block), device, dtype)).cpu().numpy()
+            for block in iter_row_blocks(X, rows)
         ]
     return np.concatenate(blocks, axis=0)
 
