@@ -157,6 +157,8 @@ class _BlockBatches:
                 torch.index_select(rows, 0, order.to(rows.device), out=out)
             else:
                 out.copy_(rows)
+            if rows.is_cuda:  # the copy from the pinned slot is asynchronous: wait before reuse
+                torch.cuda.current_stream(rows.device).synchronize()
             slot.release()
             for start in range(0, n, self.batch_size):
                 xb = out[start : start + self.batch_size]
