@@ -30,6 +30,9 @@ _BLOCK_BYTES = 2**24
 _MIN_BLOCKS = 64
 # Blocks per shuffling buffer.
 _BUFFER_BLOCKS = 4
+# Smaller on-disk arrays are loaded at once (as float32, at most this many bytes): reading
+# them block by block would cost more than it saves.
+STREAM_BYTES = 2**28
 
 
 def is_out_of_core(X) -> bool:
@@ -37,9 +40,13 @@ def is_out_of_core(X) -> bool:
 
     A memory-mapped numpy array (``np.memmap``, ``np.load(mmap_mode="r")``),
     or a 2-D array-like with ``shape``, ``dtype`` and row slicing that is not
-    a numpy array (``h5py.Dataset``, ``zarr.Array``, a dask array).
+    a numpy array (``h5py.Dataset``, ``zarr.Array``, a dask array), of more
+    than ``STREAM_BYTES`` as float32.
     """
     if sp.issparse(X) or isinstance(X, torch.Tensor):
+        return False
+    shape = getattr(X, "shape", None)
+    if shape is None or len(shape) != 2 or 4 * shape[0] * shape[1] <= STREAM_BYTES:
         return False
     if isinstance(X, np.ndarray):
         base = X
@@ -48,14 +55,9 @@ def is_out_of_core(X) -> bool:
                 return True
             base = getattr(base, "base", None)
         return False
-    shape = getattr(X, "shape", None)
     return (
-        shape is not None
-        and len(shape) == 2
-        and hasattr(X, "dtype")
-        and hasattr(X, "__getitem__")
-        and not hasattr(X, "iloc")  # pandas loads as it is
-    )
+        hasattr(X, "dtype") and hasattr(X, "__getitem__") and not hasattr(X, "iloc")
+    )  # pandas loads as it is
 
 
 def read_rows(X, start: int, stop: int) -> np.ndarray:

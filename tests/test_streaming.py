@@ -9,6 +9,12 @@ from skae._streaming import BlockData, row_blocks
 TINY = dict(n_components=4, hidden_layer_sizes=(16,), max_epochs=3, random_state=0)
 
 
+@pytest.fixture(autouse=True)
+def stream_small_arrays(monkeypatch):
+    """Stream these small arrays as skae streams those of more than 256 MiB."""
+    monkeypatch.setattr("skae._streaming.STREAM_BYTES", 0)
+
+
 class RecordedReads:
     """A 2-D array-like that records every row range read from it (an on-disk array's protocol)."""
 
@@ -23,6 +29,10 @@ class RecordedReads:
 
     def __len__(self):
         return self.shape[0]
+
+    def __array__(self, dtype=None, copy=None):  # what np.asarray reads, as h5py's datasets do
+        self.reads.append((0, self.shape[0]))
+        return np.asarray(self.array, dtype=dtype)
 
 
 @pytest.fixture
@@ -101,3 +111,16 @@ def test_validation_blocks_are_a_fixed_random_set_apart_from_training(rows):
     assert split_blocks(blocks, 0.1, np.random.SeedSequence(0)) == (train, valid)
     data = BlockData(rows, None, valid)
     assert len(data) == sum(b - a for a, b in valid)
+
+
+def test_small_maps_load_at_once(rows, tmp_path, monkeypatch):
+    from skae._streaming import is_out_of_core
+
+    np.save(tmp_path / "X.npy", rows)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    assert is_out_of_core(mapped)
+    monkeypatch.setattr("skae._streaming.STREAM_BYTES", 2**28)
+    assert not is_out_of_core(mapped) and not is_out_of_core(rows)
+    X = RecordedReads(rows)
+    AutoEncoder(**TINY).fit(X)
+    assert X.reads == [(0, len(rows))]  # loaded whole: one read
