@@ -30,7 +30,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._data import check_float32_range, resolve_device
+from ._data import check_float32_range
 from ._streaming import check_rows, is_out_of_core, read_rows
 from ._training import (
     LR_SCHEDULES,
@@ -42,6 +42,7 @@ from ._training import (
     module_device,
     net_state,
     new_module,
+    placement,
     prepare,
     restore_net,
     run_in_blocks,
@@ -88,6 +89,7 @@ class BaseAutoEncoder(
         "tol": [Interval(Real, 0, None, closed="left")],
         "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
         "device": [str],
+        "distributed": [StrOptions({"auto"}), "boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
@@ -125,6 +127,7 @@ class BaseAutoEncoder(
         tol=1e-4,
         lr_schedule="plateau",
         device="auto",
+        distributed="auto",
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -145,6 +148,7 @@ class BaseAutoEncoder(
         self.tol = tol
         self.lr_schedule = lr_schedule
         self.device = device
+        self.distributed = distributed
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
@@ -274,12 +278,13 @@ class BaseAutoEncoder(
 
     def _fit(self, X) -> None:
         """Train the network on validated rows ``X``."""
-        setup, pretrain, shuffle = seed_sequence(self.random_state).spawn(3)
+        device, group = placement(self.device, self.distributed)
+        setup, pretrain, shuffle = seed_sequence(self.random_state, group).spawn(3)
         module, train, valid = prepare(
             self._build_module,
             X,
             None,
-            resolve_device(self.device),
+            device,
             validation_fraction=self.validation_fraction,
             seeds=setup,
             max_parameters=self._max_parameters,
@@ -329,8 +334,8 @@ class BaseAutoEncoder(
 
     def _start_incremental(self, n_features: int) -> None:
         """Build the network that partial_fit trains, and its empty record."""
-        build, shuffle = seed_sequence(self.random_state).spawn(2)
-        device = resolve_device(self.device)
+        device, group = placement(self.device, self.distributed)
+        build, shuffle = seed_sequence(self.random_state, group).spawn(2)
         module = new_module(
             self._build_module,
             n_features,

@@ -128,6 +128,7 @@ class ConvAutoEncoder(BaseAutoEncoder):
         tol=1e-4,
         lr_schedule="plateau",
         device="auto",
+        distributed="auto",
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -150,6 +151,7 @@ class ConvAutoEncoder(BaseAutoEncoder):
         self.tol = tol
         self.lr_schedule = lr_schedule
         self.device = device
+        self.distributed = distributed
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks

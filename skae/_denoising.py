@@ -92,6 +92,7 @@ class DenoisingAutoEncoder(BaseAutoEncoder):
         tol=1e-4,
         lr_schedule="plateau",
         device="auto",
+        distributed="auto",
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -115,6 +116,7 @@ class DenoisingAutoEncoder(BaseAutoEncoder):
         self.tol = tol
         self.lr_schedule = lr_schedule
         self.device = device
+        self.distributed = distributed
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks

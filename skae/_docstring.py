@@ -86,6 +86,19 @@ default="adam"
         weights, so one fitted on a GPU still loads and transforms on a
         machine without one.
 
+    distributed : "auto" or bool, default="auto"
+        Whether to train data-parallel across the processes of a launch.
+        With ``"auto"``, a script started as several processes by
+        ``torchrun --nproc_per_node=N`` (or ``accelerate launch``) trains
+        one model in all of them: every process must pass the same rows;
+        each takes its share of every batch, gradients are averaged after
+        each step, and every process ends with the same weights.
+        ``batch_size`` is then the global batch, split between the
+        processes, so a step is the one a single process would take.
+        Training uses gloo on the CPU and NCCL on CUDA, one GPU per process
+        (``LOCAL_RANK``); only rank 0 shows progress. ``True`` requires a
+        launch; ``False`` trains each process alone, as without one.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the validation split and shuffling
         through local generators; global random state is never read or

@@ -21,6 +21,7 @@ from skorch.history import History
 from skorch.utils import TeeGenerator
 from tqdm import tqdm
 
+from . import _distributed
 from ._random import make_generator
 from .exceptions import TrainingDivergedError
 
@@ -107,11 +108,26 @@ class AutoEncoderNet(NeuralNet):
 
     # Set by restore(): the net of a loaded model only predicts (a refit builds a new net).
     _predict_only = False
+    # While training data-parallel: the process group, and the module wrapped to average
+    # gradients across it (see skae._distributed).
+    _group = None
+    _parallel = None
+    _loss_scale = 1.0
 
-    def __init__(self, module, criterion, *, shuffle_seed=0, progress_desc="skae", **kwargs):
+    def __init__(
+        self,
+        module,
+        criterion,
+        *,
+        shuffle_seed=0,
+        progress_desc="skae",
+        distributed="auto",
+        **kwargs,
+    ):
         super().__init__(module, criterion, **kwargs)
         self.shuffle_seed = shuffle_seed
         self.progress_desc = progress_desc
+        self.distributed = distributed
 
     def initialize_optimizer(self, triggered_directly=None):
         # No optimizer for a net that only predicts: building torch's first optimizer imports
@@ -127,6 +143,8 @@ class AutoEncoderNet(NeuralNet):
     @property
     def _default_callbacks(self):
         callbacks = [("epoch_timer", EpochTimer())]
+        if _distributed.rank(self.distributed) != 0:
+            return callbacks  # the other processes of a data-parallel launch: rank 0 reports
         if self.verbose == 1:
             callbacks.append(("progress_bar", EpochProgressBar(self.progress_desc)))
         elif self.verbose >= 2:
@@ -166,6 +184,8 @@ class AutoEncoderNet(NeuralNet):
                 else:
                     self.interrupted_ = exc
             raise  # skorch's partial_fit ends training on it
+        finally:
+            self._group = self._parallel = None  # each fit or pass wraps the module anew
 
     # -- data -------------------------------------------------------------------------
     def get_split_datasets(self, X, y=None, **fit_params):
@@ -177,11 +197,17 @@ class AutoEncoderNet(NeuralNet):
             generators[str(device)] = make_generator(self.shuffle_seed, device)
         self._shuffle_generators = generators
         self._shuffle_generator = generators[str(device)]
+        self._group = _distributed.join(self.distributed)
+        if self._group is not None:
+            _distributed.check_same_rows(train, valid, self._group)
+            # Not an attribute skorch manages (and saves): a wrapper for this fit only.
+            vars(self)["_parallel"] = _distributed.parallel(self.module_, module_device(self))
         return train, valid
 
     def get_iterator(self, dataset, training=False):
         generator = self._shuffle_generator if training else None
-        return dataset.batches(self.batch_size, generator)
+        batches = dataset.batches(self.batch_size, generator)
+        return batches if self._group is None else _distributed.Shards(batches, self._group)
 
     # -- steps ------------------------------------------------------------------------
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -190,12 +216,18 @@ class AutoEncoderNet(NeuralNet):
     def train_step(self, batch, **fit_params):
         Xi, yi = batch
         step = {}
+        forward = self.module_ if self._parallel is None else self._parallel
+        scale = self._loss_scale
 
         def closure():
             self.optimizer_.zero_grad(set_to_none=True)
-            y_pred = self.module_(Xi)
-            loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-            loss.backward()
+            y_pred = forward(Xi)
+            if len(Xi):
+                loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+            else:  # an empty share of a batch: zero gradients keep the processes in step
+                loss = sum(p.sum() for p in self.module_.parameters()) * 0.0
+            # Weighted by this share's rows, the averaged gradient is the whole batch's.
+            (loss if scale == 1.0 else loss * scale).backward()
             if self._grad_listeners:
                 params = TeeGenerator(self.get_all_learnable_params())
                 self.notify("on_grad_computed", named_parameters=params, batch=batch, training=True)
@@ -219,16 +251,20 @@ class AutoEncoderNet(NeuralNet):
         if iterator is None:
             return
         self._set_training(training)
+        device = module_device(self)
         # Summing on the device avoids a host synchronisation on every batch.
-        total = torch.zeros((), device=module_device(self))
+        total = torch.zeros((), device=device)
         n_samples = n_batches = 0
         history = self.history
         for batch in iterator:
+            size = batch[0].shape[0]
+            if not size and not training:
+                continue  # an empty share of a validation batch
+            self._loss_scale = getattr(iterator, "scale", 1.0)
             history.new_batch()
             if self._batch_listeners:
                 self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
-            size = batch[0].shape[0]
             total += step["loss"].detach() * size
             n_samples += size
             n_batches += 1
@@ -237,7 +273,11 @@ class AutoEncoderNet(NeuralNet):
                 # Per-batch losses cost a device synchronisation: only for listeners.
                 history.record_batch(prefix + "_loss", step["loss"].item())
                 self.notify("on_batch_end", batch=batch, training=training, **step)
-        loss = (total / max(n_samples, 1)).item()
+        if self._group is not None:  # every process records the same loss, and stops alike
+            total, n_samples = _distributed.sum_across([total, n_samples], device)
+            if training:
+                _distributed.agree_buffers(self.module_, self._group)
+        loss = float(total / max(n_samples, 1))
         if not math.isfinite(loss):
             epoch = len(self.history)
             raise TrainingDivergedError(
@@ -344,6 +384,7 @@ def build_net(
     callbacks,
     shuffle_seed,
     name,
+    distributed,
 ) -> AutoEncoderNet:
     """Assemble the skorch net for one ``fit``; nothing is trained yet."""
     extra = [_copy_callback(cb) for cb in (callbacks or [])]
@@ -379,6 +420,7 @@ def build_net(
         verbose=verbose,
         shuffle_seed=shuffle_seed,
         progress_desc=name,
+        distributed=distributed,
     )
 
 

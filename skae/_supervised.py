@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._autoencoder import AutoEncoder
 from ._base import BaseAutoEncoder
 from ._data import check_float32_range, column_variances
+from ._distributed import join
 from ._docstring import fill_doc
 from ._training import (
     LR_SCHEDULES,
@@ -341,7 +342,8 @@ class BaseEncoderPredictor(NetworkState, BaseEstimator):
                     f"unlabelled ({self._unlabelled_marker}); label some rows."
                 )
             targets = self._encode_targets(y[labelled])
-            pretraining, training = seed_sequence(self.random_state).spawn(2)
+            group = join(self._distributed())
+            pretraining, training = seed_sequence(self.random_state, group).spawn(2)
             self.estimator_ = self._pretrained(X, int(pretraining.generate_state(1)[0]))
             statistics = self._code_statistics(self.estimator_, X)
             self._train(X[np.flatnonzero(labelled)], targets, statistics, training)
@@ -380,9 +382,19 @@ class BaseEncoderPredictor(NetworkState, BaseEstimator):
         result = train_module(module, self._objective(l2), train, valid, settings, shuffle)
         vars(self).update(result.fitted_attributes())
 
+    def _distributed(self):
+        """The autoencoder's ``distributed`` setting, which the head's training follows."""
+        estimator = self.estimator
+        if isinstance(estimator, FrozenEstimator):
+            estimator = estimator.estimator
+        return getattr(estimator, "distributed", "auto")
+
     def _training_settings(self) -> TrainingSettings:
-        # The optimizer is the autoencoder's; the rest are this estimator's parameters.
-        return TrainingSettings.of(self, optimizer=self.estimator_.optimizer)
+        # The optimizer and data parallelism are the autoencoder's; the rest are this
+        # estimator's parameters.
+        return TrainingSettings.of(
+            self, optimizer=self.estimator_.optimizer, distributed=self._distributed()
+        )
 
     def _build_module(self, n_features: int) -> torch.nn.Module:
         """``estimator_``'s network with a head on its code (and the features, with passthrough)."""

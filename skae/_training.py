@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from . import _engine
-from ._data import InMemoryData, iter_row_blocks, restore_device, to_tensor
+from ._data import InMemoryData, iter_row_blocks, resolve_device, restore_device, to_tensor
+from ._distributed import join, local_device, same_seed
 from ._random import init_parameters, make_generator, seed_from_random_state
 from ._streaming import BlockData, is_out_of_core, row_blocks, split_blocks
 from ._utils import check_declared_sizes
@@ -32,9 +33,23 @@ LR_SCHEDULES = _engine.LR_DROPS
 module_device = _engine.module_device
 
 
-def seed_sequence(random_state) -> np.random.SeedSequence:
-    """The root of every random stream of one fit, from ``random_state``."""
-    return np.random.SeedSequence(seed_from_random_state(random_state))
+def seed_sequence(random_state, group=None) -> np.random.SeedSequence:
+    """The root of every random stream of one fit, from ``random_state``.
+
+    In a data-parallel ``group`` every process takes rank 0's, so that all
+    draw the same split, initialisation and order even with ``random_state=None``.
+    """
+    return np.random.SeedSequence(same_seed(seed_from_random_state(random_state), group))
+
+
+def placement(device: str, distributed) -> tuple:
+    """Where one fit trains: ``(device, group)``, its torch device and data-parallel group.
+
+    ``group`` is ``None`` unless the fit trains data-parallel under a launcher
+    (see :mod:`skae._distributed`); then a CUDA device is this process's own GPU.
+    """
+    group = join(distributed)
+    return local_device(resolve_device(device), group), group
 
 
 def torch_seed(seeds: np.random.SeedSequence) -> int:
@@ -56,6 +71,7 @@ class TrainingSettings:
     lr_schedule: str = "plateau"
     callbacks: object = None
     verbose: int = 0
+    distributed: object = "auto"
     name: str = "skae"
 
     @classmethod
