@@ -20,7 +20,12 @@ import atexit
 import dataclasses
 import math
 import os
+import platform
+import sys
+import time
+from multiprocessing import resource_tracker, shared_memory
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
@@ -86,9 +91,16 @@ def join(distributed) -> Group | None:
 def _leave() -> None:
     # While the interpreter is whole, and once every process is done with the group: a
     # process that tears its connections down while a peer still uses them can abort.
-    if dist.is_initialized():
-        dist.barrier()
+    # After an uncaught error, leave at once: the launcher then stops the others, instead
+    # of this process waiting for them in a barrier they never reach.
+    if dist.is_initialized() and getattr(sys, "last_value", None) is None:
+        _barrier()
         dist.destroy_process_group()
+
+
+def _barrier() -> None:
+    """Wait for every process, over gloo (``dist.barrier`` may pick NCCL on a GPU machine)."""
+    dist.all_reduce(torch.zeros(1))
 
 
 def local_device(device: torch.device, group: Group | None) -> torch.device:
@@ -158,10 +170,141 @@ def _close(a: tuple, b: tuple) -> bool:
     return True
 
 
-def parallel(module: torch.nn.Module, device: torch.device) -> DistributedDataParallel:
-    """``module`` wrapped to average its gradients across the group (rank 0's weights to all)."""
+def parallel(module: torch.nn.Module, device: torch.device, group: Group):
+    """``module`` wrapped to average its gradients across ``group`` (rank 0's weights to all).
+
+    On the CPU, with every process on this machine, gradients are averaged
+    through shared memory instead of gloo's loopback TCP (see
+    :class:`SharedMemoryMean`); :func:`release` frees that memory after training.
+    """
     ids = [device] if device.type == "cuda" else None
-    return DistributedDataParallel(module, device_ids=ids)
+    wrapped = DistributedDataParallel(module, device_ids=ids)
+    n_values = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    if device.type == "cpu" and SharedMemoryMean.fits(group, n_values):
+        wrapped.shared_mean = SharedMemoryMean(group, n_values)
+        wrapped.register_comm_hook(wrapped.shared_mean, _shared_memory_hook)
+    return wrapped
+
+
+def release(wrapped) -> None:
+    """Free what :func:`parallel` set up besides the wrapper itself."""
+    mean = getattr(wrapped, "shared_mean", None)
+    if mean is not None:
+        mean.close()
+
+
+def _shared_memory_hook(state, bucket):  # DDP requires these parameter names
+    done = torch.futures.Future()
+    done.set_result(state.average(bucket.buffer(), bucket.index()))
+    return done
+
+
+class SharedMemoryMean:
+    """The mean of one gradient bucket over the processes of a group on one machine.
+
+    Every process writes its gradients, divided by the number of processes,
+    into its own row of a shared memory segment, waits for the others, and
+    sums the rows in rank order; all thus compute the same mean. Two sets of
+    rows, used in turn, let a process write the next bucket while a slower
+    one still reads the last. Over
+    gloo, the same exchange costs a loopback TCP round trip per bucket, which
+    on a small machine takes longer than the step it serves
+    (benchmarks/bench_distributed.py).
+
+    Waiting spins on per-process counters on x86-64, whose stores are seen in
+    order by the other cores; elsewhere it is a gloo barrier, which orders
+    memory as a system call does.
+    """
+
+    # At most this share of the free space of /dev/shm (a container's is often only 64 MiB:
+    # writing past it kills the process with SIGBUS, so the space is checked first).
+    _SHM_SHARE = 0.5
+    _SPIN = platform.machine().lower() in ("x86_64", "amd64")
+    _TIMEOUT_S = 1800.0  # torch.distributed's default collective timeout
+
+    @classmethod
+    def fits(cls, group: Group, n_values: int) -> bool:
+        """Whether every process is on this machine and the segment fits in ``/dev/shm``."""
+        local = os.environ.get("LOCAL_WORLD_SIZE")
+        if local is None or int(local) != group.world_size:
+            return False
+        try:
+            stat = os.statvfs("/dev/shm")
+        except OSError:
+            return False
+        return cls._bytes(group, n_values) <= cls._SHM_SHARE * stat.f_bavail * stat.f_frsize
+
+    @staticmethod
+    def _bytes(group: Group, n_values: int) -> int:
+        return 2 * group.world_size * n_values * 4 + 64 * group.world_size
+
+    def __init__(self, group: Group, n_values: int):
+        self.group = group
+        size = self._bytes(group, n_values)
+        name = [None]
+        if group.rank == 0:
+            segment = shared_memory.SharedMemory(create=True, size=size)
+            name = [segment.name]
+        dist.broadcast_object_list(name, src=0)
+        if group.rank != 0:
+            segment = shared_memory.SharedMemory(name=name[0])
+            # Rank 0 owns it: the others' resource trackers must not unlink it at exit.
+            resource_tracker.unregister(segment._name, "shared_memory")
+        _barrier()
+        if group.rank == 0:
+            segment.unlink()  # gone from /dev/shm once every process has let go, even on a crash
+        self.segment = segment
+        world = group.world_size
+        rows = np.ndarray((2, world, n_values), dtype=np.float32, buffer=segment.buf)
+        self.rows = torch.from_numpy(rows)
+        self.counters = np.ndarray(
+            (world, 8), dtype=np.int64, buffer=segment.buf, offset=rows.nbytes
+        )
+        self.counters[group.rank] = 0
+        self.layout: dict = {}
+        self.calls = 0
+        _barrier()
+
+    def _offset(self, bucket: torch.Tensor, index: int) -> int:
+        # DDP may regroup its buckets after the first step, alike on every process.
+        if self.layout.get(index, (0, bucket.numel()))[1] != bucket.numel():
+            self.layout.clear()
+        if index not in self.layout:
+            self.layout[index] = (sum(size for _, size in self.layout.values()), bucket.numel())
+        return self.layout[index][0]
+
+    def average(self, values: torch.Tensor, index: int) -> torch.Tensor:
+        """``values`` (this process's bucket ``index``) replaced by their mean over the group."""
+        offset = self._offset(values, index)
+        self.calls += 1
+        # Rows used two calls ago: every process is past them once it has reached the last call.
+        rows = self.rows[self.calls % 2, :, offset : offset + values.numel()]
+        torch.mul(values, 1.0 / self.group.world_size, out=rows[self.group.rank])
+        self._wait()
+        # Summed in rank order, by plain adds (a third of the time of sum(dim=0) here).
+        torch.add(rows[0], rows[1], out=values)
+        for row in rows[2:]:
+            values.add_(row)
+        return values
+
+    def _wait(self) -> None:
+        """Return once every process has made as many calls as this one."""
+        if not self._SPIN:
+            _barrier()
+            return
+        self.counters[self.group.rank, 0] = self.calls
+        deadline = time.monotonic() + self._TIMEOUT_S
+        while (self.counters[:, 0] < self.calls).any():
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    "A process of the data-parallel group stopped exchanging gradients for "
+                    f"{self._TIMEOUT_S:.0f} s; it has probably failed (see its log)."
+                )
+            os.sched_yield()
+
+    def close(self) -> None:
+        self.rows = self.counters = None
+        self.segment.close()
 
 
 def agree_buffers(module: torch.nn.Module, group: Group) -> None:

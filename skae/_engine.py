@@ -185,6 +185,7 @@ class AutoEncoderNet(NeuralNet):
                     self.interrupted_ = exc
             raise  # skorch's partial_fit ends training on it
         finally:
+            _distributed.release(self._parallel)
             self._group = self._parallel = None  # each fit or pass wraps the module anew
 
     # -- data -------------------------------------------------------------------------
@@ -201,7 +202,9 @@ class AutoEncoderNet(NeuralNet):
         if self._group is not None:
             _distributed.check_same_rows(train, valid, self._group)
             # Not an attribute skorch manages (and saves): a wrapper for this fit only.
-            vars(self)["_parallel"] = _distributed.parallel(self.module_, module_device(self))
+            vars(self)["_parallel"] = _distributed.parallel(
+                self.module_, module_device(self), self._group
+            )
         return train, valid
 
     def get_iterator(self, dataset, training=False):

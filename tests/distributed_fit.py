@@ -17,19 +17,31 @@ import torch.distributed as dist
 sys.path.insert(0, str(Path(__file__).parent))
 from distributed_cases import CASES, digits  # noqa: E402
 
+from skae._distributed import SharedMemoryMean, join  # noqa: E402
+
+# The seeded case again over each other way of averaging gradients: shared memory with
+# a gloo barrier (how non-x86 machines wait), and gloo alone (other machines, CUDA).
+TRANSPORTS = {
+    "seeded_gloo_barrier": {"_SPIN": False},
+    "seeded_over_gloo": {"fits": classmethod(lambda cls, group, n: False)},
+}
+
 
 def main(out: Path) -> None:
     X = digits()
     arrays, report = {}, {}
-    for name, make in CASES.items():
+    cases = [(name, make, {}) for name, make in CASES.items()]
+    cases += [(name, CASES["seeded"], patch) for name, patch in TRANSPORTS.items()]
+    for name, make, patch in cases:
         estimator = make()
         stderr = io.StringIO()
-        with contextlib.redirect_stderr(stderr):
+        with contextlib.redirect_stderr(stderr), _patched(SharedMemoryMean, patch):
             estimator.fit(X) if name != "partial_fit" else _passes(estimator, X)
         report[name] = {"n_iter": int(estimator.n_iter_), "stderr": stderr.getvalue()}
         for key, value in estimator.module_.state_dict().items():
             arrays[f"{name}/{key}"] = value.numpy()
         arrays[f"{name}/loss_curve"] = np.asarray(estimator.loss_curve_)
+    report["shared_memory_used"] = SharedMemoryMean.fits(join("auto"), 10**6)
     rank = dist.get_rank()
     # Rows that differ between the processes are refused, by every process.
     try:
@@ -38,6 +50,18 @@ def main(out: Path) -> None:
         report["different_rows"] = str(exc)
     np.savez(out / f"rank{rank}.npz", **arrays)
     (out / f"rank{rank}.json").write_text(json.dumps(report))
+
+
+@contextlib.contextmanager
+def _patched(cls, attributes: dict):
+    saved = {name: cls.__dict__[name] for name in attributes}
+    for name, value in attributes.items():
+        setattr(cls, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(cls, name, value)
 
 
 def _passes(estimator, X):

@@ -50,23 +50,28 @@ def ranks(tmp_path_factory):
 def test_every_rank_ends_with_the_same_weights(ranks):
     (weights0, report0), (weights1, report1) = ranks
     assert sorted(weights0) == sorted(weights1)
-    assert {name.split("/")[0] for name in weights0} == set(CASES)
+    cases = {*CASES, "seeded_gloo_barrier", "seeded_over_gloo"}
+    assert {name.split("/")[0] for name in weights0} == cases
     for name in weights0:  # every case: weights, running buffers and loss curves
         np.testing.assert_array_equal(weights0[name], weights1[name], err_msg=name)
-    for case in CASES:
+    for case in cases:
         assert report0[case]["n_iter"] == report1[case]["n_iter"], case
 
 
-def test_matches_one_process_with_the_same_global_batch(ranks):
+@pytest.mark.parametrize("case", ["seeded", "seeded_gloo_barrier", "seeded_over_gloo"])
+def test_matches_one_process_with_the_same_global_batch(ranks, case):
     (weights, report), _ = ranks
+    # On one machine's CPU, gradients go through shared memory; the other cases use the
+    # ways other machines take.
+    assert report["shared_memory_used"]
     one = CASES["seeded"]().fit(digits())
     # Early stopping stopped both runs at the same epoch, well before max_epochs.
-    assert report["seeded"]["n_iter"] == one.n_iter_ < one.max_epochs
-    np.testing.assert_allclose(weights["seeded/loss_curve"], one.loss_curve_, rtol=1e-5)
+    assert report[case]["n_iter"] == one.n_iter_ < one.max_epochs
+    np.testing.assert_allclose(weights[f"{case}/loss_curve"], one.loss_curve_, rtol=1e-5)
     # Splitting each batch of 61 rows 30 + 31 without weighting by rows moves weights by
     # about 4e-3 here; the weighted step is the one-process step up to float rounding.
     for key, value in one.module_.state_dict().items():
-        np.testing.assert_allclose(weights[f"seeded/{key}"], value.numpy(), atol=1e-5, rtol=0)
+        np.testing.assert_allclose(weights[f"{case}/{key}"], value.numpy(), atol=1e-5, rtol=0)
 
 
 def test_rank_zero_alone_shows_progress(ranks):
