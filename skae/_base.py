@@ -30,8 +30,9 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._blockwise import blockwise
 from ._data import check_float32_range
-from ._streaming import check_rows, is_out_of_core, read_rows
+from ._streaming import is_array_on_disk, read_rows
 from ._training import (
     LR_SCHEDULES,
     OPTIMIZERS,
@@ -405,8 +406,7 @@ class BaseAutoEncoder(
     def _apply(self, fn, X) -> np.ndarray:
         """Run ``fn(module, batch)`` over row blocks of ``X`` (see run_in_blocks)."""
         # net_ is read once: a refit in another thread may replace it.
-        check = check_rows if is_out_of_core(X) and not isinstance(X, np.ndarray) else None
-        return run_in_blocks(self.net_, fn, X, self._inference_bytes, check)
+        return run_in_blocks(self.net_, fn, X, self._inference_bytes)
 
     def _validate_X(self, X):
         check_is_fitted(self)
@@ -420,7 +420,7 @@ class BaseAutoEncoder(
         checked here, and every block checked when it is read.
         """
         X = self._prepare_input(X)
-        if is_out_of_core(X) and not isinstance(X, np.ndarray):
+        if is_array_on_disk(X):
             first = read_rows(X, 0, min(X.shape[0], 1024))
             validate_data(self, first, dtype=[np.float64, np.float32], reset=reset)
             return X
@@ -430,6 +430,7 @@ class BaseAutoEncoder(
         check_float32_range(rows)
         return rows
 
+    @blockwise
     def transform(self, X):
         """Encode ``X`` into its code.
 
@@ -446,6 +447,7 @@ class BaseAutoEncoder(
         X = self._validate_X(X)
         return self._apply(lambda m, xb: m.encode(xb), X).astype(X.dtype, copy=False)
 
+    @blockwise
     def inverse_transform(self, X):
         """Decode codes back to the input space.
 
@@ -476,6 +478,7 @@ class BaseAutoEncoder(
 
         return self._apply(error, X).astype(np.float64)
 
+    @blockwise
     def score_samples(self, X):
         """Negative reconstruction error of each sample (higher is better).
 

@@ -8,6 +8,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
+from ._blockwise import blockwise
 from ._supervised import BaseEncoderPredictor, fill_predictor_doc
 
 # Label of an unlabelled row (scikit-learn's semi-supervised convention).
@@ -97,6 +98,7 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEncoderPredictor):
     def _n_outputs(self) -> int:
         return self.classes_.shape[0]
 
+    @blockwise
     def predict_proba(self, X):
         """Class probabilities (softmax of the head's output).
 
@@ -112,6 +114,7 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEncoderPredictor):
         """
         return softmax(self._raw(X).astype(np.float64), axis=1)
 
+    @blockwise
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
 
@@ -127,6 +130,7 @@ class AutoEncoderClassifier(ClassifierMixin, BaseEncoderPredictor):
         """
         return log_softmax(self._raw(X).astype(np.float64), axis=1)
 
+    @blockwise
     def predict(self, X):
         """The most probable class of each row.
 

@@ -14,6 +14,7 @@ from sklearn.utils.random import sample_without_replacement
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoEncoder
+from ._blockwise import blockwise
 from ._outlier_member import OutlierMember
 from ._random import seed_from_random_state
 from ._utils import (
@@ -426,6 +427,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self)
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
 
+    @blockwise
     def score_samples(self, X):
         """Normality of each row, minus its outlier score: higher is more normal.
 
@@ -466,6 +468,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         X = self._validated(X)
         return np.mean([member.reconstruction_error(X) for member in self.members_], axis=0)
 
+    @blockwise
     def decision_function(self, X):
         """Shifted score: negative for outliers, positive for inliers.
 
@@ -481,6 +484,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         """
         return self.score_samples(X) - self.offset_
 
+    @blockwise
     def predict(self, X):
         """Label each row as an inlier (+1) or an outlier (-1).
 

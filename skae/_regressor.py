@@ -7,6 +7,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils.validation import validate_data
 
+from ._blockwise import blockwise
 from ._supervised import BaseEncoderPredictor, fill_predictor_doc
 
 
@@ -112,6 +113,7 @@ class AutoEncoderRegressor(RegressorMixin, BaseEncoderPredictor):
     def _n_outputs(self) -> int:
         return self.n_outputs_
 
+    @blockwise
     def predict(self, X):
         """Predicted targets.
 

@@ -60,6 +60,15 @@ def is_out_of_core(X) -> bool:
     )  # pandas loads as it is
 
 
+def is_array_on_disk(X) -> bool:
+    """Whether ``X`` is out of core and not a numpy array (``h5py``, ``zarr``, dask).
+
+    Its rows are then only read, and checked, a block at a time; a memory-mapped
+    numpy array is checked whole as it is, without a copy.
+    """
+    return is_out_of_core(X) and not isinstance(X, np.ndarray)
+
+
 def read_rows(X, start: int, stop: int) -> np.ndarray:
     """Rows ``start:stop`` of ``X`` as a numpy array (computed, for a dask array)."""
     block = X[start:stop]

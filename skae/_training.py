@@ -248,15 +248,14 @@ def train_pass(net, data) -> float:
     return _engine.train_one_pass(net, data)
 
 
-def run_in_blocks(net, fn, X, max_bytes: int, check=None) -> np.ndarray:
+def run_in_blocks(net, fn, X, max_bytes: int) -> np.ndarray:
     """``fn(module, batch)`` over row blocks of ``X`` in eval mode, in ``X``'s precision.
 
     float64 input is computed in float64 (weights cast once for the call), so
     a row's result does not depend on the rows it comes with, the block size,
     the thread count or the CPU's kernels beyond float64 rounding; float32
     input is computed in float32. Blocks hold at most 4096 rows and about
-    ``max_bytes`` of densified input; ``check``, when given, checks each
-    block first (rows read from disk are checked as they are read).
+    ``max_bytes`` of densified input.
     """
     module = net.module_
     module.eval()
@@ -267,8 +266,7 @@ def run_in_blocks(net, fn, X, max_bytes: int, check=None) -> np.ndarray:
     with torch.inference_mode():
         run = in_dtype(module, fn, torch.float64 if dtype == np.float64 else torch.float32)
         blocks = [
-            run(to_tensor(block if check is None else check(block), device, dtype)).cpu().numpy()
-            for block in iter_row_blocks(X, rows)
+            run(to_tensor(block, device, dtype)).cpu().numpy() for block in iter_row_blocks(X, rows)
         ]
     return np.concatenate(blocks, axis=0)
 

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from ._base import BaseAutoEncoder
+from ._blockwise import blockwise
 from ._docstring import fill_doc
 from ._prior_sampling import PriorSamplingMixin
 from ._random import make_generator
@@ -167,6 +168,7 @@ class VariationalAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
 
         return self._apply(error, X).astype(np.float64)
 
+    @blockwise
     def score_samples(self, X):
         """Evidence lower bound of each row, in nats (higher is better).
 

@@ -1,8 +1,13 @@
 """Training and searching beyond one process: dask-ml's Incremental, joblib on a dask cluster."""
 
+import os
+
+import joblib
 import numpy as np
 import pytest
+import torch
 from sklearn.model_selection import GridSearchCV
+from skorch.callbacks import Callback
 
 from skae import AutoEncoder
 
@@ -57,3 +62,58 @@ def test_grid_search_on_a_local_dask_cluster_matches_one_process(digits):
     for key in ("mean_test_score", "split0_test_score", "split1_test_score", "rank_test_score"):
         np.testing.assert_allclose(on_cluster[key], serial[key], rtol=1e-6)
     assert serial["params"] == on_cluster["params"]
+
+
+class RecordThreads(Callback):
+    """Append ``<pid> <torch threads>`` to ``path`` when training starts."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def on_train_begin(self, net, **kwargs):
+        with open(self.path, "a") as f:
+            f.write(f"{os.getpid()} {torch.get_num_threads()}\n")
+
+
+def test_loky_workers_share_the_cores_between_them(digits, tmp_path):
+    X = digits[0][:300]
+    record = tmp_path / "threads.txt"
+    estimator = AutoEncoder(
+        hidden_layer_sizes=(16,), max_epochs=2, callbacks=[RecordThreads(record)]
+    )
+    search = GridSearchCV(estimator, {"n_components": [2, 4]}, cv=2, n_jobs=2).fit(X)
+    assert len(search.cv_results_["params"]) == 2
+    fits = [line.split() for line in record.read_text().splitlines()]
+    assert len(fits) == 2 * 2 + 1  # 2 candidates x 2 folds in the workers, the refit here
+    workers = {pid for pid, _ in fits[:-1]}
+    assert str(os.getpid()) not in workers
+    # joblib gives each of the n_jobs worker processes cores / n_jobs threads, and torch,
+    # started in the worker, takes that: no oversubscription.
+    assert {int(threads) for _, threads in fits[:-1]} == {max(1, joblib.cpu_count() // 2)}
+    assert int(fits[-1][1]) == torch.get_num_threads()  # the caller's own setting, untouched
+
+
+def test_grid_search_under_ray_matches_one_process(digits):
+    ray = pytest.importorskip("ray")
+    from joblib import parallel_config
+    from ray.util.joblib import register_ray
+
+    X = digits[0][:400]
+    search = GridSearchCV(
+        AutoEncoder(hidden_layer_sizes=(16,), max_epochs=5, random_state=0),
+        {"n_components": [2, 8], "lr": [1e-3, 1e-2]},
+        cv=2,
+    )
+    serial = search.fit(X).cv_results_
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+    try:
+        register_ray()
+        with parallel_config(backend="ray"):
+            on_ray = search.set_params(n_jobs=2).fit(X).cv_results_
+        nodes = ray.nodes()
+    finally:
+        ray.shutdown()
+    assert len(nodes) == 1 and nodes[0]["Alive"]  # a local ray instance of this test's own
+    for key in ("mean_test_score", "split0_test_score", "split1_test_score", "rank_test_score"):
+        np.testing.assert_allclose(on_ray[key], serial[key], rtol=1e-6)
+    assert serial["params"] == on_ray["params"]

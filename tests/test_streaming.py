@@ -124,3 +124,77 @@ def test_small_maps_load_at_once(rows, tmp_path, monkeypatch):
     X = RecordedReads(rows)
     AutoEncoder(**TINY).fit(X)
     assert X.reads == [(0, len(rows))]  # loaded whole: one read
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    """Each kind of estimator, fitted on digits in memory."""
+    from skae import AutoEncoderClassifier, AutoEncoderOutlierDetector, AutoEncoderRegressor
+
+    X, y = digits
+    ae = AutoEncoder(**TINY).fit(X)
+    small = AutoEncoder(**TINY)
+    return {
+        "autoencoder": ae,
+        "detector": AutoEncoderOutlierDetector(small, random_state=0).fit(X),
+        "classifier": AutoEncoderClassifier(small, max_epochs=3, random_state=0).fit(X, y),
+        "regressor": AutoEncoderRegressor(small, max_epochs=3, random_state=0).fit(X, y * 0.1),
+    }
+
+
+INFERENCE = [
+    ("autoencoder", "transform"),
+    ("autoencoder", "score_samples"),
+    ("detector", "score_samples"),
+    ("detector", "decision_function"),
+    ("detector", "predict"),
+    ("classifier", "predict"),
+    ("classifier", "predict_proba"),
+    ("regressor", "predict"),
+]
+
+
+@pytest.mark.parametrize("kind, method", INFERENCE)
+def test_inference_on_a_dask_array_is_lazy_and_runs_per_block(fitted, rows, kind, method):
+    da = pytest.importorskip("dask.array")
+    run = getattr(fitted[kind], method)
+    X = da.from_array(rows, chunks=(1000, 32))  # split across columns too: whole rows are used
+    out = run(X)
+    assert isinstance(out, da.Array)
+    assert out.numblocks[0] == 6 and out.chunks[0] == X.chunks[0]
+    expected = run(rows)
+    assert out.shape == expected.shape and out.dtype == expected.dtype
+    assert_same_rows(out.compute(), expected)
+
+
+def test_a_dask_array_of_the_wrong_width_is_refused_at_the_call(fitted):
+    da = pytest.importorskip("dask.array")
+    with pytest.raises(ValueError, match="X has 3 features, but AutoEncoder is expecting 64"):
+        fitted["autoencoder"].transform(da.zeros((10, 3), chunks=5))
+
+
+@pytest.mark.parametrize("kind, method", INFERENCE)
+def test_inference_on_disk_reads_a_block_at_a_time(fitted, rows, kind, method):
+    X = RecordedReads(rows)
+    out = getattr(fitted[kind], method)(X)
+    assert X.reads == row_blocks(*rows.shape)  # each block once, in order: never all at once
+    assert_same_rows(out, getattr(fitted[kind], method)(rows))
+
+
+def assert_same_rows(actual, expected):
+    """The same rows' results: labels exactly, numbers to float32 rounding.
+
+    These rows are float32, computed in float32, where a row's last bits may
+    differ with the rows computed beside it (the block of rows read, here 85).
+    """
+    if np.issubdtype(actual.dtype, np.floating):
+        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
+    else:
+        np.testing.assert_array_equal(actual, expected)
+
+
+def test_a_bad_row_on_disk_is_named_at_inference(fitted, rows):
+    bad = rows.copy()
+    bad[5000, 3] = np.inf
+    with pytest.raises(ValueError, match=r"In rows 4930 to 5014 of X: .*infinity"):
+        fitted["detector"].predict(RecordedReads(bad))
