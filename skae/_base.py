@@ -270,12 +270,16 @@ class BaseAutoEncoder(
             The fitted estimator.
         """
         with fresh_fit(self):
-            self._validate_params()
-            rows = self._validated_rows(X, reset=True)
-            self._check_params(rows)
-            self._learn_input_layout(X, rows)
-            self._fit(rows)
+            self._fit(self._start(X))
         return self
+
+    def _start(self, X):
+        """Validate the parameters and ``X`` for a new fit; the validated rows."""
+        self._validate_params()
+        rows = self._validated_rows(X, reset=True)
+        self._check_params(rows)
+        self._learn_input_layout(X, rows)
+        return rows
 
     def _fit(self, X) -> None:
         """Train the network on validated rows ``X``."""
@@ -290,6 +294,7 @@ class BaseAutoEncoder(
             seeds=setup,
             max_parameters=self._max_parameters,
             owner=type(self).__name__,
+            group=group,
         )
         self._pretrain(module, train, valid, pretrain)
         result = train_module(
@@ -323,10 +328,7 @@ class BaseAutoEncoder(
         """
         if not self.__sklearn_is_fitted__():
             with fresh_fit(self):
-                self._validate_params()
-                rows = self._validated_rows(X, reset=True)
-                self._check_params(rows)
-                self._learn_input_layout(X, rows)
+                rows = self._start(X)
                 self._start_incremental(rows.shape[1])
                 self._train_pass(rows)
             return self
@@ -337,13 +339,15 @@ class BaseAutoEncoder(
         """Build the network that partial_fit trains, and its empty record."""
         device, group = placement(self.device, self.distributed)
         build, shuffle = seed_sequence(self.random_state, group).spawn(2)
+        owner = type(self).__name__
         module = new_module(
             self._build_module,
             n_features,
             device,
             build,
-            max_parameters=self._max_parameters,
-            owner=type(self).__name__,
+            self._max_parameters,
+            owner=owner,
+            group=group,
         )
         settings = TrainingSettings.of(self)
         self.net_ = incremental_net(module, self._build_objective(), settings, shuffle, device)

@@ -346,14 +346,15 @@ class BaseEncoderPredictor(NetworkState, BaseEstimator):
             pretraining, training = seed_sequence(self.random_state, group).spawn(2)
             self.estimator_ = self._pretrained(X, int(pretraining.generate_state(1)[0]))
             statistics = self._code_statistics(self.estimator_, X)
-            self._train(X[np.flatnonzero(labelled)], targets, statistics, training)
+            self._train(X[np.flatnonzero(labelled)], targets, statistics, training, group)
         return self
 
-    def _train(self, X, targets, code_statistics: tuple, seeds) -> None:
+    def _train(self, X, targets, code_statistics: tuple, seeds, group=None) -> None:
         """Train the encoder (a copy of ``estimator_``'s) and the head on labelled rows ``X``.
 
         The head sees codes scaled by ``code_statistics``, ``(mean, std, weight)``
-        over all rows (see :meth:`EncoderWithHead.set_code_statistics`).
+        over all rows (see :meth:`EncoderWithHead.set_code_statistics`);
+        ``group`` is the data-parallel group this process trains in, if any.
         """
         setup, warm_up, shuffle = seeds.spawn(3)
         module, train, valid = prepare(
@@ -365,6 +366,7 @@ class BaseEncoderPredictor(NetworkState, BaseEstimator):
             seeds=setup,
             max_parameters=self.estimator_._max_parameters,
             owner=type(self).__name__,
+            group=group,
         )
         # The encoder (and decoder) start from the fitted autoencoder's weights.
         module.autoencoder.load_state_dict(self.estimator_.module_.state_dict())

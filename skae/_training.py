@@ -132,26 +132,29 @@ def split_rows(n_samples: int, fraction, seeds: np.random.SeedSequence):
     return np.sort(order[n_valid:]), np.sort(order[:n_valid])
 
 
-def prepare(build, X, y, device, *, validation_fraction, seeds, max_parameters: int, owner: str):
+def prepare(
+    build, X, y, device, *, validation_fraction, seeds, max_parameters: int, owner: str, group=None
+):
     """The new module ``build(n_features)`` and the rows it trains on, on ``device``.
 
     Returns ``(module, train, valid)``: the module as :func:`new_module` makes
-    it, and ``X`` (with each row's target ``y``, if any) split by
-    :func:`split_rows` into training and validation data (``valid`` is
-    ``None`` without validation rows).
+    it (for a process of the data-parallel ``group``, if any), and ``X``
+    (with each row's target ``y``, if any) split by :func:`split_rows` into
+    training and validation data (``valid`` is ``None`` without validation
+    rows).
     """
     split, build_seeds = seeds.spawn(2)
     if y is None and is_out_of_core(X):
         blocks = row_blocks(X.shape[0], X.shape[1])
         train_blocks, valid_blocks = split_blocks(blocks, validation_fraction, split)
         module = new_module(
-            build, X.shape[1], device, build_seeds, max_parameters=max_parameters, owner=owner
+            build, X.shape[1], device, build_seeds, max_parameters, owner=owner, group=group
         )
         valid = None if valid_blocks is None else BlockData(X, device, valid_blocks)
         return module, BlockData(X, device, train_blocks), valid
     train_idx, valid_idx = split_rows(X.shape[0], validation_fraction, split)
     module = new_module(
-        build, X.shape[1], device, build_seeds, max_parameters=max_parameters, owner=owner
+        build, X.shape[1], device, build_seeds, max_parameters, owner=owner, group=group
     )
     if valid_idx is None:
         return module, InMemoryData(X, device, y=y), None
@@ -166,15 +169,21 @@ def training_rows(X, device):
     return InMemoryData(X, device)
 
 
-def new_module(build, n_features: int, device, seeds, *, max_parameters: int, owner: str):
+def new_module(
+    build, n_features: int, device, seeds, max_parameters: int, *, owner: str, group=None
+):
     """``build(n_features)`` in float32 on ``device``, without touching global RNG state.
 
     Building on the meta device allocates nothing and draws nothing: a network
     of more than ``max_parameters`` is refused before any allocation. The
     weights are then drawn from a generator of their own, and layers that draw
-    while training (input noise) get another.
+    while training (input noise) get another, which in a data-parallel
+    ``group`` differs between processes (rank 0's is that of a lone process),
+    so that the shares of a batch are not corrupted alike.
     """
     init_seeds, noise_seeds = seeds.spawn(2)
+    if group is not None and group.rank > 0:
+        noise_seeds = noise_seeds.spawn(group.rank)[-1]
     with torch.device("meta"):
         module = build(n_features)
     _check_size(module, n_features, max_parameters, owner)

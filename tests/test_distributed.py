@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import torch.distributed as dist
 from distributed_cases import CASES, digits
 
@@ -96,3 +97,19 @@ def test_distributed_true_needs_a_launch():
         AutoEncoder(max_epochs=1, distributed=True).fit(X)
     # Without a launch, "auto" trains in this process as before.
     assert AutoEncoder(max_epochs=1, distributed="auto").fit(X).n_iter_ == 1
+
+
+def test_each_process_corrupts_its_share_with_noise_of_its_own():
+    from skae import DenoisingAutoEncoder
+    from skae._distributed import Group
+    from skae._training import new_module
+
+    def noise_seed(group):
+        build = DenoisingAutoEncoder(n_components=2, hidden_layer_sizes=(4,))._build_module
+        seeds = np.random.SeedSequence(0)
+        module = new_module(build, 6, torch.device("cpu"), seeds, 10**6, owner="", group=group)
+        (noise,) = [m for m in module.modules() if hasattr(m, "set_generator")]
+        return noise.generator.initial_seed()
+
+    alone, rank0, rank1 = noise_seed(None), noise_seed(Group(0, 2)), noise_seed(Group(1, 2))
+    assert alone == rank0 != rank1
