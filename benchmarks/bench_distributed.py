@@ -8,11 +8,14 @@ with ``OMP_NUM_THREADS=1``:
 - a hand-written torch loop, one process, and the same loop under torchrun with
   ``DistributedDataParallel`` and each process taking its half of every batch.
 
-Printed per-epoch times are medians over the epochs after the first; the
-speedup is the one-process time over the two-process time, for the same
-global batch.
+Each run's time per epoch is the median over its epochs after the first;
+the one- and two-process runs alternate, ``--repeats`` times each (3 by
+default), and the printed time is the median over the repeats, as the VM's
+speed drifts by several percent from one run to the next. The speedup is the
+one-process time over the two-process time, for the same global batch; the
+spread gives the lowest and highest ratio of the repeats, paired in order.
 
-    python benchmarks/bench_distributed.py
+    python benchmarks/bench_distributed.py [--repeats 3]
 
 Models: MNIST-sized, 20,000 x 784 images (from ../shared/data/mnist, random
 images of that shape without it), ``hidden_layer_sizes=(512, 256)``, batch 256,
@@ -37,8 +40,8 @@ import torch
 HERE = Path(__file__).resolve().parent
 MNIST = HERE.parents[1] / "shared" / "data" / "mnist"
 MODELS = {
-    "mnist": {"hidden": (512, 256), "batch": 256, "epochs": 4},
-    "tabular": {"hidden": (64, 32), "batch": 256, "epochs": 4},
+    "mnist": {"hidden": (512, 256), "batch": 256, "epochs": 5},
+    "tabular": {"hidden": (64, 32), "batch": 256, "epochs": 5},
 }
 
 
@@ -138,19 +141,26 @@ def launch(model: str, kind: str, processes: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", nargs=2, metavar=("MODEL", "KIND"))
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     if args.worker:
         worker(*args.worker)
         return
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs; seconds per epoch (median)")
-    print(f"{'model':8} {'loop':5} {'1 proc':>8} {'2 procs':>8} {'speedup':>8} {'threads':>8}")
+    print(
+        f"{'model':8} {'loop':5} {'1 proc':>8} {'2 procs':>8} {'speedup':>8} "
+        f"{'spread':>12} {'threads':>8}"
+    )
     for model in MODELS:
         for kind in ("skae", "hand"):
-            one, two = launch(model, kind, 1), launch(model, kind, 2)
-            speedup = one["epoch_s"] / two["epoch_s"]
+            runs = [(launch(model, kind, 1), launch(model, kind, 2)) for _ in range(args.repeats)]
+            one = statistics.median(a["epoch_s"] for a, _ in runs)
+            two = statistics.median(b["epoch_s"] for _, b in runs)
+            ratios = [a["epoch_s"] / b["epoch_s"] for a, b in runs]
+            threads = f"{runs[0][0]['threads']}/{runs[0][1]['threads']}"
             print(
-                f"{model:8} {kind:5} {one['epoch_s']:8.3f} {two['epoch_s']:8.3f} "
-                f"{speedup:7.2f}x {one['threads']:>4}/{two['threads']}"
+                f"{model:8} {kind:5} {one:8.3f} {two:8.3f} {one / two:7.2f}x "
+                f"{min(ratios):5.2f}-{max(ratios):.2f}x {threads:>8}"
             )
 
 
