@@ -41,7 +41,6 @@ from ._training import (
     TrainingSettings,
     incremental_net,
     module_device,
-    net_state,
     new_module,
     placement,
     prepare,
@@ -365,10 +364,6 @@ class BaseAutoEncoder(
     def _shape_params(self) -> dict:
         """The parameters that declare the module's layers and sizes (see check_declared_sizes)."""
         return self.get_params(deep=False)
-
-    def _get_net_state(self) -> dict:
-        """The trained network as plain data: weights, history and device."""
-        return net_state(self.net_)
 
     def _set_net_state(self, state: dict) -> None:
         """Rebuild ``net_`` from :meth:`_get_net_state`'s data, checking it strictly."""

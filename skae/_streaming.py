@@ -98,13 +98,18 @@ def row_blocks(n_samples: int, n_features: int) -> list[tuple[int, int]]:
 
 
 class BlockData:
-    """Training rows of an on-disk ``X``: the blocks ``blocks`` of it, read as needed."""
+    """Training rows of an on-disk ``X``: the blocks ``blocks`` of it, read as needed.
+
+    Blocks of a memory-mapped numpy array, which ``fit`` validated whole, are
+    only cast as they are read; those of other arrays are checked too.
+    """
 
     sparse = False
     y = None
 
     def __init__(self, X, device: torch.device, blocks: list[tuple[int, int]]):
         self.X, self.device, self.blocks = X, device, blocks
+        self.checked = isinstance(X, np.ndarray)
 
     def __len__(self) -> int:
         return sum(stop - start for start, stop in self.blocks)
@@ -120,7 +125,8 @@ class BlockData:
         for i in indices:
             start, stop = self.blocks[i]
             try:
-                block = check_block(read_rows(self.X, start, stop))
+                block = read_rows(self.X, start, stop)
+                block = block.astype(np.float32, copy=False) if self.checked else check_block(block)
             except ValueError as exc:
                 raise ValueError(f"In rows {start} to {stop - 1} of X: {exc}") from exc
             out.numpy()[n : n + len(block)] = block  # a read-only view of a map: numpy copies

@@ -28,7 +28,6 @@ from ._training import (
     NetworkState,
     TrainingSettings,
     module_device,
-    net_state,
     prepare,
     restore_net,
     run_in_blocks,
@@ -420,9 +419,6 @@ class BaseEncoderPredictor(NetworkState, BaseEstimator):
         )
 
     # -- state: pickle, skops and skae.save share _get_net_state/_set_net_state --------
-    def _get_net_state(self) -> dict:
-        return net_state(self.net_)
-
     def _set_net_state(self, state: dict) -> None:
         """Rebuild ``net_`` around ``estimator_`` and this estimator's head, from ``state``."""
         # The layers are the autoencoder's and the head's.

@@ -318,9 +318,13 @@ class NetworkState:
     """Pickling (and so skops) of an estimator holding a trained ``net_``.
 
     The net is saved as :func:`net_state` gives it, the same plain data that
-    ``skae.save`` writes: the estimator's ``_get_net_state`` and
+    ``skae.save`` writes: ``_get_net_state`` and the estimator's
     ``_set_net_state`` are the one pair every format goes through.
     """
+
+    def _get_net_state(self) -> dict:
+        """The trained network as plain data: weights, history and device."""
+        return net_state(self.net_)
 
     def __getstate__(self):
         state = super().__getstate__()
