@@ -69,7 +69,7 @@ sizes = [2, 4, 8, 16]
 errors = {"PCA": [], "AutoEncoder": []}
 for k in sizes:
     p = PCA(n_components=k).fit(X_train)
-    a = AutoEncoder(n_components=k, random_state=0).fit(X_train)
+    a = ae if k == 8 else AutoEncoder(n_components=k, random_state=0).fit(X_train)
     errors["PCA"].append(np.mean((p.inverse_transform(p.transform(X_test)) - X_test) ** 2))
     errors["AutoEncoder"].append(np.mean((a.inverse_transform(a.transform(X_test)) - X_test) ** 2))
 fig, ax = plt.subplots(figsize=(5, 3.5))

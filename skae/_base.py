@@ -338,14 +338,13 @@ class BaseAutoEncoder(
         """Build the network that partial_fit trains, and its empty record."""
         device, group = placement(self.device, self.distributed)
         build, shuffle = seed_sequence(self.random_state, group).spawn(2)
-        owner = type(self).__name__
         module = new_module(
             self._build_module,
             n_features,
             device,
             build,
             self._max_parameters,
-            owner=owner,
+            owner=type(self).__name__,
             group=group,
         )
         settings = TrainingSettings.of(self)

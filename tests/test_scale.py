@@ -33,17 +33,29 @@ def test_incremental_trains_one_pass_per_block_and_transforms_lazily(digits):
     np.testing.assert_array_equal(codes.compute(), by_hand.transform(X))
 
 
-def test_grid_search_on_a_local_dask_cluster_matches_one_process(digits):
-    distributed = pytest.importorskip("distributed")
-    from joblib import parallel_config
-
+@pytest.fixture(scope="module")
+def serial_search(digits):
+    """A small search, its rows, and its results with n_jobs=1."""
     X = digits[0][:400]
     search = GridSearchCV(
         AutoEncoder(hidden_layer_sizes=(16,), max_epochs=5, random_state=0),
         {"n_components": [2, 8], "lr": [1e-3, 1e-2]},
         cv=2,
     )
-    serial = search.fit(X).cv_results_
+    return search, X, search.fit(X).cv_results_
+
+
+def assert_same_results(results, serial):
+    for key in ("mean_test_score", "split0_test_score", "split1_test_score", "rank_test_score"):
+        np.testing.assert_allclose(results[key], serial[key], rtol=1e-6)
+    assert results["params"] == serial["params"]
+
+
+def test_grid_search_on_a_local_dask_cluster_matches_one_process(serial_search):
+    distributed = pytest.importorskip("distributed")
+    from joblib import parallel_config
+
+    search, X, serial = serial_search
     with (
         distributed.LocalCluster(
             n_workers=2,
@@ -59,9 +71,7 @@ def test_grid_search_on_a_local_dask_cluster_matches_one_process(digits):
         on_cluster = search.set_params(n_jobs=2).fit(X).cv_results_
     workers = {task["worker"] for task in tasks.data}
     assert len(tasks.data) >= 8 and len(workers) == 2  # 4 candidates x 2 folds, on both
-    for key in ("mean_test_score", "split0_test_score", "split1_test_score", "rank_test_score"):
-        np.testing.assert_allclose(on_cluster[key], serial[key], rtol=1e-6)
-    assert serial["params"] == on_cluster["params"]
+    assert_same_results(on_cluster, serial)
 
 
 class RecordThreads(Callback):
@@ -93,18 +103,12 @@ def test_loky_workers_share_the_cores_between_them(digits, tmp_path):
     assert int(fits[-1][1]) == torch.get_num_threads()  # the caller's own setting, untouched
 
 
-def test_grid_search_under_ray_matches_one_process(digits):
+def test_grid_search_under_ray_matches_one_process(serial_search):
     ray = pytest.importorskip("ray")
     from joblib import parallel_config
     from ray.util.joblib import register_ray
 
-    X = digits[0][:400]
-    search = GridSearchCV(
-        AutoEncoder(hidden_layer_sizes=(16,), max_epochs=5, random_state=0),
-        {"n_components": [2, 8], "lr": [1e-3, 1e-2]},
-        cv=2,
-    )
-    serial = search.fit(X).cv_results_
+    search, X, serial = serial_search
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
     try:
         register_ray()
@@ -114,6 +118,4 @@ def test_grid_search_under_ray_matches_one_process(digits):
     finally:
         ray.shutdown()
     assert len(nodes) == 1 and nodes[0]["Alive"]  # a local ray instance of this test's own
-    for key in ("mean_test_score", "split0_test_score", "split1_test_score", "rank_test_score"):
-        np.testing.assert_allclose(on_ray[key], serial[key], rtol=1e-6)
-    assert serial["params"] == on_ray["params"]
+    assert_same_results(on_ray, serial)
