@@ -90,7 +90,8 @@ default="adam"
         Whether to train data-parallel across the processes of a launch.
         With ``"auto"``, a script started as several processes by
         ``torchrun --nproc_per_node=N`` (or ``accelerate launch``) trains
-        one model in all of them: every process must pass the same rows;
+        one model in all of them: every process must call ``fit`` with
+        the same rows (a fit in only some processes waits for the others);
         each takes its share of every batch, gradients are averaged after
         each step, and every process ends with the same weights.
         ``batch_size`` is then the global batch, split between the
