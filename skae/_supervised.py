@@ -189,6 +189,9 @@ PREDICTOR_ATTRIBUTES_DOC = """\
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during ``fit``, when ``X`` has string column names."""
 
+# The epochs of the autoencoder pretrained when estimator=None: AutoEncoder's default.
+_DEFAULT_MAX_EPOCHS = 200
+
 
 class BaseEncoderPredictor(NetworkState, BaseEstimator):
     """What the classifier and the regressor share: pretraining, then supervised training."""
@@ -280,7 +283,9 @@ class BaseEncoderPredictor(NetworkState, BaseEstimator):
         """The fitted autoencoder: ``estimator`` cloned and fitted on ``X``, or the frozen one."""
         if self.estimator is None:
             # A code no wider than the input (see BaseAutoEncoder's overcomplete warning).
-            estimator = AutoEncoder(n_components=min(32, X.shape[1]), random_state=seed)
+            estimator = AutoEncoder(
+                n_components=min(32, X.shape[1]), max_epochs=_DEFAULT_MAX_EPOCHS, random_state=seed
+            )
         else:
             estimator = clone(self.estimator)  # a FrozenEstimator clones to itself
             if self.random_state is not None and not isinstance(estimator, FrozenEstimator):

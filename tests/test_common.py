@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skae
-from skae import _outlier
+from skae import _outlier, _supervised
 
 DEFAULTS = default_estimators()
 # Every public estimator, at a small budget: these checks test the contract, not quality.
@@ -55,8 +55,10 @@ def expected_failures(estimator):
 
 @pytest.fixture
 def short_default_members(monkeypatch):
-    """The outlier detector's default members, trained for CHECK_EPOCHS epochs."""
+    """The default autoencoders the detector and the supervised estimators build, trained
+    for CHECK_EPOCHS epochs."""
     monkeypatch.setattr(_outlier, "_DEFAULT_MAX_EPOCHS", CHECK_EPOCHS)
+    monkeypatch.setattr(_supervised, "_DEFAULT_MAX_EPOCHS", CHECK_EPOCHS)
 
 
 @parametrize_with_checks(DEFAULTS, expected_failed_checks=expected_failures)
