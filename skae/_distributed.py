@@ -47,9 +47,14 @@ def _launched_world() -> int:
     return int(os.environ["WORLD_SIZE"])
 
 
+def _setting(distributed):
+    """``"auto"``, ``True`` or ``False`` (numpy booleans included)."""
+    return "auto" if isinstance(distributed, str) else bool(distributed)
+
+
 def rank(distributed) -> int:
     """This process's rank for the ``distributed`` setting, without joining anything (0 alone)."""
-    if distributed is False or not dist.is_available():
+    if _setting(distributed) is False or not dist.is_available():
         return 0
     if dist.is_initialized():
         return dist.get_rank()
@@ -64,6 +69,7 @@ def join(distributed) -> Group | None:
     up); ``True`` requires that, and ``False`` never joins. The first call
     sets up the launcher's process group, which later fits reuse.
     """
+    distributed = _setting(distributed)
     if distributed is False:
         return None
     if dist.is_available() and dist.is_initialized():

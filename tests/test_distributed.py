@@ -97,6 +97,9 @@ def test_distributed_true_needs_a_launch():
         AutoEncoder(max_epochs=1, distributed=True).fit(X)
     # Without a launch, "auto" trains in this process as before.
     assert AutoEncoder(max_epochs=1, distributed="auto").fit(X).n_iter_ == 1
+    with pytest.raises(ValueError, match="torchrun --nproc_per_node"):
+        AutoEncoder(max_epochs=1, distributed=np.True_).fit(X)  # numpy's booleans as well
+    assert AutoEncoder(max_epochs=1, distributed=np.False_).fit(X).n_iter_ == 1
 
 
 def test_each_process_corrupts_its_share_with_noise_of_its_own():
