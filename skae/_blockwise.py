@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from ._streaming import is_array_on_disk, read_rows, row_blocks
+from ._streaming import is_array_on_disk, naming_rows, read_rows, row_blocks
 
 
 def is_dask_array(X) -> bool:
@@ -46,10 +46,8 @@ def blockwise(method):
 
 
 def _block(on, X, start: int, stop: int):
-    try:
+    with naming_rows(start, stop):  # which rows, as fit says
         return on(read_rows(X, start, stop))
-    except ValueError as exc:  # which rows, as fit says
-        raise ValueError(f"In rows {start} to {stop - 1} of X: {exc}") from exc
 
 
 def _lazily(on, X):

@@ -13,6 +13,7 @@ blocks a buffer holds. Validation rows are whole blocks chosen at random.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import queue
 import threading
@@ -86,6 +87,15 @@ def check_rows(block) -> np.ndarray:
     return block
 
 
+@contextlib.contextmanager
+def naming_rows(start: int, stop: int):
+    """Say which rows of ``X`` a ``ValueError`` raised inside is about."""
+    try:
+        yield
+    except ValueError as exc:
+        raise ValueError(f"In rows {start} to {stop - 1} of X: {exc}") from exc
+
+
 def check_block(block) -> np.ndarray:
     """A block of training rows, checked (:func:`check_rows`), in float32."""
     return check_rows(block).astype(np.float32, copy=False)
@@ -124,11 +134,9 @@ class BlockData:
         n = 0
         for i in indices:
             start, stop = self.blocks[i]
-            try:
+            with naming_rows(start, stop):
                 block = read_rows(self.X, start, stop)
                 block = block.astype(np.float32, copy=False) if self.checked else check_block(block)
-            except ValueError as exc:
-                raise ValueError(f"In rows {start} to {stop - 1} of X: {exc}") from exc
             out.numpy()[n : n + len(block)] = block  # a read-only view of a map: numpy copies
             n += len(block)
         return n

@@ -144,18 +144,15 @@ def prepare(
     rows).
     """
     split, build_seeds = seeds.spawn(2)
-    if y is None and is_out_of_core(X):
-        blocks = row_blocks(X.shape[0], X.shape[1])
-        train_blocks, valid_blocks = split_blocks(blocks, validation_fraction, split)
-        module = new_module(
-            build, X.shape[1], device, build_seeds, max_parameters, owner=owner, group=group
-        )
-        valid = None if valid_blocks is None else BlockData(X, device, valid_blocks)
-        return module, BlockData(X, device, train_blocks), valid
-    train_idx, valid_idx = split_rows(X.shape[0], validation_fraction, split)
     module = new_module(
         build, X.shape[1], device, build_seeds, max_parameters, owner=owner, group=group
     )
+    if y is None and is_out_of_core(X):
+        blocks = row_blocks(X.shape[0], X.shape[1])
+        train_blocks, valid_blocks = split_blocks(blocks, validation_fraction, split)
+        valid = None if valid_blocks is None else BlockData(X, device, valid_blocks)
+        return module, BlockData(X, device, train_blocks), valid
+    train_idx, valid_idx = split_rows(X.shape[0], validation_fraction, split)
     if valid_idx is None:
         return module, InMemoryData(X, device, y=y), None
     train = InMemoryData.from_rows(X, train_idx, device, y)

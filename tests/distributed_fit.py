@@ -9,7 +9,9 @@ import contextlib
 import io
 import json
 import sys
+from contextlib import nullcontext
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import torch.distributed as dist
@@ -35,7 +37,8 @@ def main(out: Path) -> None:
     for name, make, patch in cases:
         estimator = make()
         stderr = io.StringIO()
-        with contextlib.redirect_stderr(stderr), _patched(SharedMemoryMean, patch):
+        transport = mock.patch.multiple(SharedMemoryMean, **patch) if patch else nullcontext()
+        with contextlib.redirect_stderr(stderr), transport:
             estimator.fit(X) if name != "partial_fit" else _passes(estimator, X)
         report[name] = {"n_iter": int(estimator.n_iter_), "stderr": stderr.getvalue()}
         for key, value in estimator.module_.state_dict().items():
@@ -50,18 +53,6 @@ def main(out: Path) -> None:
         report["different_rows"] = str(exc)
     np.savez(out / f"rank{rank}.npz", **arrays)
     (out / f"rank{rank}.json").write_text(json.dumps(report))
-
-
-@contextlib.contextmanager
-def _patched(cls, attributes: dict):
-    saved = {name: cls.__dict__[name] for name in attributes}
-    for name, value in attributes.items():
-        setattr(cls, name, value)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(cls, name, value)
 
 
 def _passes(estimator, X):
