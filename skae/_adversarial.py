@@ -111,6 +111,9 @@ class AdversarialAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
         lr_schedule="plateau",
         device="auto",
         distributed="auto",
+        precision="32",
+        compile=False,
+        n_jobs=None,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -135,6 +138,9 @@ class AdversarialAutoEncoder(PriorSamplingMixin, BaseAutoEncoder):
         self.lr_schedule = lr_schedule
         self.device = device
         self.distributed = distributed
+        self.precision = precision
+        self.compile = compile
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks

@@ -32,6 +32,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._blockwise import blockwise
 from ._data import check_float32_range
+from ._precision import COMPILE_MODES, PRECISIONS
 from ._streaming import is_array_on_disk, read_rows
 from ._training import (
     LR_SCHEDULES,
@@ -90,6 +91,13 @@ class BaseAutoEncoder(
         "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
         "device": [str],
         "distributed": [StrOptions({"auto"}), "boolean"],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "compile": ["boolean", StrOptions(set(COMPILE_MODES))],
+        "n_jobs": [
+            Interval(Integral, None, -1, closed="right"),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
@@ -128,6 +136,9 @@ class BaseAutoEncoder(
         lr_schedule="plateau",
         device="auto",
         distributed="auto",
+        precision="32",
+        compile=False,
+        n_jobs=None,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -149,6 +160,9 @@ class BaseAutoEncoder(
         self.lr_schedule = lr_schedule
         self.device = device
         self.distributed = distributed
+        self.precision = precision
+        self.compile = compile
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks

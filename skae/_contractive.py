@@ -88,6 +88,9 @@ class ContractiveAutoEncoder(BaseAutoEncoder):
         lr_schedule="plateau",
         device="auto",
         distributed="auto",
+        precision="32",
+        compile=False,
+        n_jobs=None,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -111,6 +114,9 @@ class ContractiveAutoEncoder(BaseAutoEncoder):
         self.lr_schedule = lr_schedule
         self.device = device
         self.distributed = distributed
+        self.precision = precision
+        self.compile = compile
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks

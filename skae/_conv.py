@@ -129,6 +129,9 @@ class ConvAutoEncoder(BaseAutoEncoder):
         lr_schedule="plateau",
         device="auto",
         distributed="auto",
+        precision="32",
+        compile=False,
+        n_jobs=None,
         random_state=None,
         verbose=0,
         callbacks=None,
@@ -152,6 +155,9 @@ class ConvAutoEncoder(BaseAutoEncoder):
         self.lr_schedule = lr_schedule
         self.device = device
         self.distributed = distributed
+        self.precision = precision
+        self.compile = compile
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks

@@ -100,6 +100,31 @@ default="adam"
         (``LOCAL_RANK``); only rank 0 shows progress. ``True`` requires a
         launch; ``False`` trains each process alone, as without one.
 
+    precision : {"32", "bf16-mixed", "16-mixed"}, default="32"
+        Precision of training's forward passes. ``"bf16-mixed"`` runs them
+        under ``torch.autocast`` in bfloat16, on CUDA or the CPU;
+        ``"16-mixed"`` in float16 with a gradient scaler, on CUDA only. The
+        weights stay float32, the loss is computed in float32, and
+        inference runs in the input's precision, so saved models and ONNX
+        export do not depend on it.
+
+    compile : bool or str, default=False
+        Run training's forward and backward passes through
+        ``torch.compile``. ``True`` takes the mode measured fastest on the
+        device (``"default"`` on the CPU, ``"reduce-overhead"``, with CUDA
+        graphs, on CUDA); a string names the mode. The first epochs pay for
+        compiling, so it suits long fits. It needs a C++ compiler on the
+        CPU and Triton on CUDA, and says so when they are missing.
+
+    n_jobs : int or None, default=None
+        CPU threads torch uses for this estimator's training and inference,
+        set only while they run (torch's own setting, and that of other
+        threads, is left as it was). ``None`` picks by the network's size:
+        one thread when a batch is too small to gain from more, which also
+        keeps small models fast on a busy machine, else torch's current
+        setting. ``-1`` uses every core. With an int ``random_state``,
+        results are reproducible for a given thread count.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the validation split and shuffling
         through local generators; global random state is never read or

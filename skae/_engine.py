@@ -21,7 +21,7 @@ from skorch.history import History
 from skorch.utils import TeeGenerator
 from tqdm import tqdm
 
-from . import _distributed
+from . import _distributed, _precision
 from ._random import make_generator
 from .exceptions import TrainingDivergedError
 
@@ -113,6 +113,11 @@ class AutoEncoderNet(NeuralNet):
     _group = None
     _parallel = None
     _loss_scale = 1.0
+    # For one fit or pass: the forwards that train and validate (compiled if asked, the
+    # first data-parallel when training so), and the gradient scaler of precision="16-mixed".
+    _forward = None
+    _eval_forward = None
+    _grad_scaler = None
 
     def __init__(
         self,
@@ -122,12 +127,18 @@ class AutoEncoderNet(NeuralNet):
         shuffle_seed=0,
         progress_desc="skae",
         distributed="auto",
+        precision="32",
+        compile_mode=None,
+        n_jobs=None,
         **kwargs,
     ):
         super().__init__(module, criterion, **kwargs)
         self.shuffle_seed = shuffle_seed
         self.progress_desc = progress_desc
         self.distributed = distributed
+        self.precision = precision
+        self.compile_mode = compile_mode
+        self.n_jobs = n_jobs
 
     def initialize_optimizer(self, triggered_directly=None):
         # No optimizer for a net that only predicts: building torch's first optimizer imports
@@ -186,7 +197,9 @@ class AutoEncoderNet(NeuralNet):
             raise  # skorch's partial_fit ends training on it
         finally:
             _distributed.release(self._parallel)
-            self._group = self._parallel = None  # each fit or pass wraps the module anew
+            # Each fit or pass wraps the module anew.
+            self._group = self._parallel = self._grad_scaler = None
+            self._forward = self._eval_forward = None
 
     # -- data -------------------------------------------------------------------------
     def get_split_datasets(self, X, y=None, **fit_params):
@@ -205,6 +218,12 @@ class AutoEncoderNet(NeuralNet):
             vars(self)["_parallel"] = _distributed.parallel(
                 self.module_, module_device(self), self._group
             )
+        compiled = _compiled(self.module_, self.compile_mode)
+        forward = (
+            compiled if self._parallel is None else _compiled(self._parallel, self.compile_mode)
+        )
+        vars(self).update(_forward=forward, _eval_forward=compiled)
+        vars(self)["_grad_scaler"] = _precision.grad_scaler(self.precision, module_device(self))
         return train, valid
 
     def get_iterator(self, dataset, training=False):
@@ -216,29 +235,45 @@ class AutoEncoderNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         return self.criterion_(y_pred, y_true, self.module_)
 
+    def infer(self, x, **fit_params):
+        """The module's output for ``x`` in training's precision, as float32; compiled if asked."""
+        return self._run(self._eval_forward, x)
+
+    def _run(self, forward, x):
+        with _precision.autocast(self.precision, x.device):
+            return _precision.in_float32((self.module_ if forward is None else forward)(x))
+
     def train_step(self, batch, **fit_params):
         Xi, yi = batch
         step = {}
-        forward = self.module_ if self._parallel is None else self._parallel
         scale = self._loss_scale
+        grad_scaler = self._grad_scaler
 
         def closure():
             self.optimizer_.zero_grad(set_to_none=True)
-            y_pred = forward(Xi)
+            y_pred = self._run(self._forward, Xi)
             if len(Xi):
                 loss = self.get_loss(y_pred, yi, X=Xi, training=True)
             else:  # an empty share of a batch: zero gradients keep the processes in step
                 loss = sum(p.sum() for p in self.module_.parameters()) * 0.0
             # Weighted by this share's rows, the averaged gradient is the whole batch's.
-            (loss if scale == 1.0 else loss * scale).backward()
+            scaled = loss if scale == 1.0 else loss * scale
+            (scaled if grad_scaler is None else grad_scaler.scale(scaled)).backward()
             if self._grad_listeners:
+                if grad_scaler is not None:
+                    grad_scaler.unscale_(self.optimizer_)
                 params = TeeGenerator(self.get_all_learnable_params())
                 self.notify("on_grad_computed", named_parameters=params, batch=batch, training=True)
             step.setdefault("loss", loss)
             step.setdefault("y_pred", y_pred)
             return loss
 
-        self.optimizer_.step(closure)
+        if grad_scaler is None:
+            self.optimizer_.step(closure)
+        else:  # a GradScaler steps without a closure: skip steps whose gradients overflowed
+            closure()
+            grad_scaler.step(self.optimizer_)
+            grad_scaler.update()
         return step
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
@@ -357,6 +392,15 @@ class PlateauStopping(EarlyStopping):
         super().on_epoch_end(net, **kwargs)
 
 
+def _compiled(module, mode):
+    """``module`` through ``torch.compile`` in ``mode``; the module itself for ``None``.
+
+    The compiled wrapper shares the module's parameters, and the module
+    itself (saved, restored, exported) is never replaced by it.
+    """
+    return module if mode is None else torch.compile(module, mode=mode)
+
+
 def _copy_callback(callback):
     """A fresh copy, so that fitting leaves the ``callbacks`` parameter as it was.
 
@@ -388,6 +432,9 @@ def build_net(
     shuffle_seed,
     name,
     distributed,
+    precision,
+    compile,
+    n_jobs,
 ) -> AutoEncoderNet:
     """Assemble the skorch net for one ``fit``; nothing is trained yet."""
     extra = [_copy_callback(cb) for cb in (callbacks or [])]
@@ -424,6 +471,9 @@ def build_net(
         shuffle_seed=shuffle_seed,
         progress_desc=name,
         distributed=distributed,
+        precision=precision,
+        compile_mode=_precision.compile_mode(compile, device),
+        n_jobs=n_jobs,
     )
 
 

@@ -346,7 +346,7 @@ class BaseEncoderPredictor(NetworkState, BaseEstimator):
                     f"unlabelled ({self._unlabelled_marker}); label some rows."
                 )
             targets = self._encode_targets(y[labelled])
-            group = join(self._distributed())
+            group = join(self._followed()["distributed"])
             pretraining, training = seed_sequence(self.random_state, group).spawn(2)
             self.estimator_ = self._pretrained(X, int(pretraining.generate_state(1)[0]))
             statistics = self._code_statistics(self.estimator_, X)
@@ -388,19 +388,20 @@ class BaseEncoderPredictor(NetworkState, BaseEstimator):
         result = train_module(module, self._objective(l2), train, valid, settings, shuffle)
         vars(self).update(result.fitted_attributes())
 
-    def _distributed(self):
-        """The autoencoder's ``distributed`` setting, which the head's training follows."""
+    # The autoencoder's settings of how (not what) to train, which the head's training follows.
+    _FOLLOWED = {"distributed": "auto", "precision": "32", "compile": False, "n_jobs": None}
+
+    def _followed(self) -> dict:
+        """The autoencoder's ``distributed``, ``precision``, ``compile`` and ``n_jobs``."""
         estimator = self.estimator
         if isinstance(estimator, FrozenEstimator):
             estimator = estimator.estimator
-        return getattr(estimator, "distributed", "auto")
+        return {name: getattr(estimator, name, d) for name, d in self._FOLLOWED.items()}
 
     def _training_settings(self) -> TrainingSettings:
-        # The optimizer and data parallelism are the autoencoder's; the rest are this
+        # The optimizer and how to train are the autoencoder's; the rest are this
         # estimator's parameters.
-        return TrainingSettings.of(
-            self, optimizer=self.estimator_.optimizer, distributed=self._distributed()
-        )
+        return TrainingSettings.of(self, optimizer=self.estimator_.optimizer, **self._followed())
 
     def _build_module(self, n_features: int) -> torch.nn.Module:
         """``estimator_``'s network with a head on its code (and the features, with passthrough)."""

@@ -22,8 +22,10 @@ import torch
 from . import _engine
 from ._data import InMemoryData, iter_row_blocks, resolve_device, restore_device, to_tensor
 from ._distributed import join, local_device, same_seed
+from ._precision import check_compiler, check_precision
 from ._random import init_parameters, make_generator, seed_from_random_state
 from ._streaming import BlockData, is_out_of_core, row_blocks, split_blocks
+from ._threads import threads_for, torch_threads
 from ._utils import check_declared_sizes
 from .exceptions import check_weights
 from .nn.modules import in_dtype
@@ -72,6 +74,9 @@ class TrainingSettings:
     callbacks: object = None
     verbose: int = 0
     distributed: object = "auto"
+    precision: str = "32"
+    compile: object = False
+    n_jobs: int | None = None
     name: str = "skae"
 
     @classmethod
@@ -228,8 +233,13 @@ def train(module, objective, train_data, valid_data, settings, seeds) -> Trainin
     monitored loss of the epoch whose weights the module holds.
     """
     monitor = "train_loss" if valid_data is None else "valid_loss"
-    net = _net(module, objective, settings, train_data.device, torch_seed(seeds), monitor)
-    _engine.train(net, train_data, valid_data)
+    device = train_data.device
+    check_precision(settings.precision, device)
+    if settings.compile:
+        check_compiler(device)
+    net = _net(module, objective, settings, device, torch_seed(seeds), monitor)
+    with _training_threads(module, train_data, settings.batch_size, settings.n_jobs):
+        _engine.train(net, train_data, valid_data)
     net.module_.eval()
     loss_curve = _engine.history_column(net, "train_loss")
     valid_curve = _engine.history_column(net, "valid_loss") if valid_data is not None else None
@@ -251,7 +261,17 @@ def train_pass(net, data) -> float:
     The module is left in eval mode. A pass that fails or is interrupted
     leaves the weights, the optimizer state and the history as they were.
     """
-    return _engine.train_one_pass(net, data)
+    check_precision(net.precision, data.device)
+    if net.compile_mode is not None:
+        check_compiler(data.device)
+    with _training_threads(net.module_, data, net.batch_size, net.n_jobs):
+        return _engine.train_one_pass(net, data)
+
+
+def _training_threads(module, data, batch_size: int, n_jobs):
+    """Run the block with the CPU threads that training ``module`` on ``data`` takes."""
+    n_threads = threads_for(module, data.X.shape[1], batch_size, n_jobs, data.device)
+    return torch_threads(n_threads)
 
 
 def run_in_blocks(net, fn, X, max_bytes: int) -> np.ndarray:
@@ -269,7 +289,9 @@ def run_in_blocks(net, fn, X, max_bytes: int) -> np.ndarray:
     dtype = np.float64 if X.dtype == np.float64 else np.float32
     row_bytes = max(X.shape[1], 1) * np.dtype(dtype).itemsize
     rows = max(1, min(4096, max_bytes // row_bytes))
-    with torch.inference_mode():
+    # Picked for a full block, not for X's rows, so that a call's size does not change it.
+    threads = threads_for(module, X.shape[1], rows, net.n_jobs, device, lambda x: fn(module, x))
+    with torch_threads(threads), torch.inference_mode():
         run = in_dtype(module, fn, torch.float64 if dtype == np.float64 else torch.float32)
         blocks = [
             run(to_tensor(block, device, dtype)).cpu().numpy() for block in iter_row_blocks(X, rows)

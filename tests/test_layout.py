@@ -67,12 +67,14 @@ def test_the_torch_layer_imports_no_scikit_learn_even_in_a_fresh_process():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
-def test_data_parallelism_and_blockwise_inference_import_no_scikit_learn_themselves():
-    for name in ("_distributed.py", "_blockwise.py"):
+def test_data_parallelism_speed_and_blockwise_inference_import_no_scikit_learn_themselves():
+    for name in ("_distributed.py", "_blockwise.py", "_precision.py", "_threads.py"):
         top = {n.split(".")[0] for n in _imports(PACKAGE / name)}
         assert not top & {"sklearn", "skorch"}, name
     # Data-parallel training is reached only through the engine and the training path.
     assert _importers("skae._distributed") == {"skae._engine", "skae._training", "skae._supervised"}
+    # So are the CPU threads and the training precision.
+    assert _importers("skae._threads") == {"skae._training"}
 
 
 def test_public_names_keep_their_import_paths():

@@ -88,8 +88,9 @@ class RecordThreads(Callback):
 def test_loky_workers_share_the_cores_between_them(digits, tmp_path):
     X = digits[0][:300]
     record = tmp_path / "threads.txt"
+    # A network above skae._threads.ONE_THREAD_FLOPS per batch, which keeps torch's setting.
     estimator = AutoEncoder(
-        hidden_layer_sizes=(16,), max_epochs=2, callbacks=[RecordThreads(record)]
+        hidden_layer_sizes=(2048,), batch_size=256, max_epochs=2, callbacks=[RecordThreads(record)]
     )
     search = GridSearchCV(estimator, {"n_components": [2, 4]}, cv=2, n_jobs=2).fit(X)
     assert len(search.cv_results_["params"]) == 2

@@ -1,0 +1,279 @@
+"""skae on one GPU: overhead against a hand-written loop, Hinton's MNIST autoencoder, CUDA tests.
+
+    python benchmarks/bench_gpu.py                       # every part, about 8 minutes on an H100
+    python benchmarks/bench_gpu.py --part overhead       # one of: overhead, batch, hinton, tests
+
+1. ``overhead``: seconds per epoch of 60,000 MNIST rows, skae against a
+   hand-written CUDA loop training the same module (data on the device once,
+   ``randperm`` slices, fused Adam), for float32, ``bf16-mixed`` and compiled
+   training, at batch 256 and 4096, for skae's default network
+   (784-256-128-8) and Hinton & Salakhutdinov's 784-1000-500-250-30. The loop
+   uses the same autocast and the same ``torch.compile`` mode as skae.
+2. ``batch``: the default network at batch sizes 64 to 4096: seconds per
+   epoch and held-out error after ``--batch-seconds`` of training, which
+   places the default ``batch_size`` on CUDA.
+3. ``hinton``: 784-1000-500-250-30 (``StackedAutoEncoder``, 3 pretraining
+   epochs per layer, BCE, Adam with a cosine learning rate), test squared
+   error per image (sum over the 784 pixels, mean over the 10,000 test
+   images) against wall time, for at most ``--hinton-seconds`` of
+   fine-tuning. The paper's figure is 3.00.
+4. ``tests``: the CUDA tests of ``tests/`` (they skip on a machine without CUDA).
+
+Without ``../shared/data/mnist`` the rows are random images of that shape
+(parts 1 and 2 only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback, LRScheduler
+
+from skae import AutoEncoder, StackedAutoEncoder, StopOnInterrupt
+from skae._precision import autocast, compile_mode
+from skae._stacked import layer_stages
+
+HERE = Path(__file__).resolve().parent
+MNIST = HERE.parents[1] / "shared" / "data" / "mnist"
+NETWORKS = {
+    "default 784-256-128-8": ((256, 128), 8),
+    "Hinton 784-1000-500-250-30": ((1000, 500, 250), 30),
+}
+SETTINGS = {"fp32": {}, "bf16-mixed": {"precision": "bf16-mixed"}, "compiled": {"compile": True}}
+
+
+def mnist(data: Path):
+    if (data / "train-images-idx3-ubyte.gz").exists():
+        from skae.datasets import load_mnist
+
+        return load_mnist(data, "train")[0], load_mnist(data, "test")[0]
+    rng = np.random.RandomState(0)
+    return rng.rand(60_000, 784).astype(np.float32), rng.rand(10_000, 784).astype(np.float32)
+
+
+def sync():
+    torch.cuda.synchronize()
+
+
+def hand_loop(X, hidden, code, batch, epochs, setting) -> float:
+    """Median seconds per epoch (after the first) of the loop a careful user would write."""
+    from skae.nn.modules import mlp_autoencoder
+
+    torch.manual_seed(0)
+    module = mlp_autoencoder(784, code, hidden, "relu", "identity").cuda().train()
+    x = torch.as_tensor(X, dtype=torch.float32, device="cuda")
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3, fused=True)
+    precision = setting.get("precision", "32")
+    mode = compile_mode(setting.get("compile", False), "cuda")
+    forward = module if mode is None else torch.compile(module, mode=mode)
+    times = []
+    for _ in range(epochs):
+        sync()
+        start = time.perf_counter()
+        for index in torch.randperm(len(x), device="cuda").split(batch):
+            xb = x[index]
+            optimizer.zero_grad(set_to_none=True)
+            with autocast(precision, "cuda"):
+                out = forward(xb)["reconstruction"]
+            loss = torch.nn.functional.mse_loss(out.float(), xb)
+            loss.backward()
+            optimizer.step()
+        sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times[1:])
+
+
+def skae_epoch(X, hidden, code, batch, epochs, setting) -> float:
+    ae = AutoEncoder(
+        n_components=code,
+        hidden_layer_sizes=hidden,
+        batch_size=batch,
+        max_epochs=epochs,
+        n_iter_no_change=None,
+        device="cuda",
+        random_state=0,
+        **setting,
+    ).fit(X)
+    return statistics.median(row["dur"] for row in ae.history_[1:])
+
+
+def overhead(X, epochs: int) -> None:
+    print(
+        f"## seconds per epoch of {len(X):,} rows, skae against a hand-written loop "
+        f"(median of epochs 2-{epochs})"
+    )
+    print("| network | batch | training | hand loop | skae | skae / loop |")
+    print("|---|---|---|---|---|---|")
+    for name, (hidden, code) in NETWORKS.items():
+        for batch in (256, 4096):
+            for label, setting in SETTINGS.items():
+                loop = hand_loop(X, hidden, code, batch, epochs, setting)
+                ours = skae_epoch(X, hidden, code, batch, epochs, setting)
+                print(
+                    f"| {name} | {batch} | {label} | {loop:.4f} | {ours:.4f} | {ours / loop:.2f} |",
+                    flush=True,
+                )
+    print()
+
+
+def batch_sizes(X, X_test, seconds: float) -> None:
+    print(
+        f"## default network: batch size against time per epoch and test MSE after {seconds:.0f} s"
+    )
+    print("| batch_size | s / epoch | epochs | test MSE |")
+    print("|---|---|---|---|")
+    for batch in (64, 128, 256, 512, 1024, 4096):
+        stop = StopAfter(seconds)
+        ae = AutoEncoder(
+            n_components=8,
+            batch_size=batch,
+            max_epochs=10_000,
+            n_iter_no_change=None,
+            device="cuda",
+            random_state=0,
+            callbacks=[stop, StopOnInterrupt()],
+        ).fit(X)
+        per_epoch = (
+            statistics.median(row["dur"] for row in ae.history_[1:])
+            if ae.n_iter_ > 1
+            else ae.history_[0, "dur"]
+        )
+        print(f"| {batch} | {per_epoch:.4f} | {ae.n_iter_} | {-ae.score(X_test):.5f} |", flush=True)
+    print()
+
+
+class StopAfter(Callback):
+    """Ends training, keeping the model, once ``seconds`` of training have passed."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def on_train_begin(self, net, **kwargs):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, net, **kwargs):
+        if time.perf_counter() - self.start > self.seconds:
+            raise KeyboardInterrupt  # skorch ends training on it; StopOnInterrupt keeps the model
+
+
+class TestError(Callback):
+    """Test SSE per image every ``every`` fine-tuning epochs, and the seconds it took."""
+
+    def __init__(self, X_test, every, seconds):
+        self.X_test, self.every, self.seconds = X_test, every, seconds
+        self.curve = []
+
+    def on_train_begin(self, net, **kwargs):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(layer_stages(net.module_.encoder)) == 1:  # a pretraining stage
+            return
+        epoch, elapsed = len(net.history), time.perf_counter() - self.start
+        if epoch % self.every and epoch != net.max_epochs and elapsed < self.seconds:
+            return
+        module = net.module_.eval()
+        x = torch.as_tensor(self.X_test, dtype=torch.float32, device="cuda")
+        with torch.inference_mode():
+            X_hat = torch.cat([module(xb)["reconstruction"] for xb in x.split(4096)])
+        module.train()
+        sse = float(((X_hat - x) ** 2).sum(dim=1).mean())
+        self.curve.append((epoch, elapsed, sse))
+        print(f"    epoch {epoch:4d}  {elapsed:6.1f} s  test SSE/img {sse:.3f}", flush=True)
+        if elapsed > self.seconds:
+            raise KeyboardInterrupt
+
+
+def hinton(X, X_test, seconds: float, epochs: int, batch: int, precision: str) -> None:
+    print(
+        f"## Hinton & Salakhutdinov's autoencoder: {epochs} cosine epochs at batch {batch}, "
+        f"{precision}, at most {seconds:.0f} s"
+    )
+    tracker = TestError(X_test, 10, seconds)
+    cosine = LRScheduler(policy=torch.optim.lr_scheduler.CosineAnnealingLR, T_max=epochs)
+    start = time.perf_counter()
+    sae = StackedAutoEncoder(
+        n_components=30,
+        hidden_layer_sizes=(1000, 500, 250),
+        loss="bce",
+        lr=1e-3,
+        batch_size=batch,
+        max_epochs=epochs,
+        pretrain_epochs=3,
+        n_iter_no_change=None,
+        lr_schedule="constant",
+        device="cuda",
+        precision=precision,
+        random_state=0,
+        callbacks=[("test", tracker), ("cosine", cosine), StopOnInterrupt()],
+    ).fit(X)
+    total = time.perf_counter() - start
+    tracker = dict(sae.net_.callbacks_)["test"]
+    epoch, elapsed, sse = tracker.curve[-1]
+    print(
+        f"  final: test SSE/img {sse:.3f} after {epoch} fine-tuning epochs, {elapsed:.0f} s of "
+        f"fine-tuning, {total:.0f} s in all (paper: 3.00)\n"
+    )
+
+
+def cuda_tests() -> None:
+    print("## the CUDA tests of tests/")
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-rs",
+        "-k",
+        "cuda",
+        str(HERE.parent / "tests"),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    print(result.stdout[-3000:], result.stderr[-2000:], flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=["overhead", "batch", "hinton", "tests"], action="append")
+    parser.add_argument("--data", type=Path, default=MNIST)
+    parser.add_argument("--epochs", type=int, default=4, help="epochs per overhead timing")
+    parser.add_argument("--batch-seconds", type=float, default=10.0)
+    parser.add_argument("--hinton-seconds", type=float, default=120.0)
+    parser.add_argument("--hinton-epochs", type=int, default=300)
+    parser.add_argument("--hinton-batch", type=int, default=256)
+    parser.add_argument("--hinton-precision", default="bf16-mixed")
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        sys.exit("bench_gpu.py needs a CUDA device; torch.cuda.is_available() is False.")
+    print(
+        f"{torch.cuda.get_device_name()}, torch {torch.__version__}, CUDA {torch.version.cuda}\n",
+        flush=True,
+    )
+    X, X_test = mnist(args.data)
+    parts = args.part or ["tests", "overhead", "batch", "hinton"]
+    if "tests" in parts:
+        cuda_tests()
+    if "overhead" in parts:
+        overhead(X, args.epochs)
+    if "batch" in parts:
+        batch_sizes(X, X_test, args.batch_seconds)
+    if "hinton" in parts:
+        hinton(
+            X,
+            X_test,
+            args.hinton_seconds,
+            args.hinton_epochs,
+            args.hinton_batch,
+            args.hinton_precision,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""How many CPU threads torch uses while skae trains or runs a network.
+
+Small networks gain little from intra-op threads, and when another process
+holds a core they collapse: every batch waits at a barrier for a thread that
+is not running (docs/speed.md, Threads, has the figures). So a network
+whose batches are small runs on one thread, and a larger one keeps torch's
+setting. The setting of the calling thread is changed only for the call and
+restored after it; torch keeps it per thread, so concurrent fits in threads
+do not disturb one another.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import joblib
+import torch
+from torch import nn
+
+# Forward FLOPs of one batch below which one thread is used: the crossover measured by
+# benchmarks/bench_threads.py (docs/speed.md, Threads).
+ONE_THREAD_FLOPS = 5e7
+
+
+def forward_flops(module: nn.Module, n_features: int, run=None) -> int:
+    """FLOPs of the linear and convolution layers of ``module`` in ``run`` on one row.
+
+    ``run(x)`` (default: ``module(x)``) is called on one row of zeros of
+    ``n_features`` in eval mode, without gradients, and the module is left in
+    its mode: what its layers compute, convolutions included, whatever the
+    module's shape or the part of it that ``run`` uses.
+    """
+    flops = 0
+
+    def count(layer, inputs, output):
+        nonlocal flops
+        if isinstance(layer, nn.Linear):
+            flops += 2 * layer.in_features * layer.out_features
+        elif isinstance(layer, nn.modules.conv._ConvTransposeNd):
+            flops += 2 * inputs[0].numel() * layer.out_channels // layer.groups * _taps(layer)
+        elif isinstance(layer, nn.modules.conv._ConvNd):
+            flops += 2 * output.numel() * layer.in_channels // layer.groups * _taps(layer)
+
+    layers = [m for m in module.modules() if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))]
+    handles = [layer.register_forward_hook(count) for layer in layers]
+    training = module.training
+    try:
+        parameter = next(module.parameters(), None)
+        device = parameter.device if parameter is not None else "cpu"
+        row = torch.zeros(1, n_features, device=device, dtype=torch.float32)
+        with torch.no_grad():
+            module.eval()
+            (module if run is None else run)(row)
+    finally:
+        module.train(training)
+        for handle in handles:
+            handle.remove()
+    return flops
+
+
+def _taps(layer) -> int:
+    return math.prod(layer.kernel_size)
+
+
+def thread_count(n_jobs, flops_per_batch: float) -> int:
+    """The threads for ``n_jobs``: an int as joblib reads it, or ``None`` to pick by size.
+
+    ``None`` gives one thread below :data:`ONE_THREAD_FLOPS` per batch and
+    the caller's current ``torch.get_num_threads()`` above it (so a limit set
+    by the user, or by joblib's workers, is kept). ``-1`` is every core,
+    ``-2`` all but one, and so on.
+    """
+    if n_jobs is None:
+        return 1 if flops_per_batch < ONE_THREAD_FLOPS else torch.get_num_threads()
+    if n_jobs < 0:
+        return max(1, joblib.cpu_count() + 1 + n_jobs)
+    return n_jobs
+
+
+@contextlib.contextmanager
+def torch_threads(n_threads: int):
+    """Run the block with ``n_threads`` intra-op threads in this thread, then restore them."""
+    before = torch.get_num_threads()
+    if n_threads != before:
+        torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+
+
+def threads_for(module: nn.Module, n_features: int, rows: int, n_jobs, device, run=None) -> int:
+    """The threads to run ``module`` (or ``run``, see forward_flops) on ``rows`` rows at a time.
+
+    Off the CPU the host threads only feed the device, and torch's setting is kept.
+    """
+    if torch.device(device).type != "cpu" and n_jobs is None:
+        return torch.get_num_threads()
+    if n_jobs is not None:
+        return thread_count(n_jobs, 0)
+    return thread_count(None, forward_flops(module, n_features, run) * rows)

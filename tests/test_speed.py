@@ -1,0 +1,140 @@
+"""Mixed precision, torch.compile and CPU threads (issue 15): real fits at small sizes."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+import threading
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+
+from skae import AutoEncoder, ConvAutoEncoder
+from skae._threads import ONE_THREAD_FLOPS, forward_flops, thread_count
+
+FIT = dict(n_components=8, max_epochs=30, random_state=0)
+
+
+class RecordThreads(Callback):
+    """Records the thread count each epoch trains with."""
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("threads", torch.get_num_threads())
+
+
+def held_out_error(estimator, digits) -> float:
+    X = digits[0]
+    estimator.fit(X[:1400])
+    return -estimator.score(X[1400:])
+
+
+def test_bf16_mixed_is_within_1_1x_of_float32_and_keeps_float32_weights(digits):
+    fp32 = held_out_error(AutoEncoder(**FIT), digits)
+    bf16_model = AutoEncoder(precision="bf16-mixed", **FIT)
+    bf16 = held_out_error(bf16_model, digits)
+    assert bf16 <= 1.1 * fp32, (bf16, fp32)
+    # The two trainings differ (bf16 rounds the forward passes), in the weights' precision only.
+    assert bf16 != fp32
+    assert {p.dtype for p in bf16_model.module_.parameters()} == {torch.float32}
+    state = bf16_model._get_net_state()["weights"]
+    assert {v.dtype for v in state.values()} == {np.dtype(np.float32)}
+    assert not torch.is_autocast_enabled("cpu")
+
+
+def test_16_mixed_on_the_cpu_is_refused_with_the_fix_and_keeps_the_last_fit(digits):
+    X = digits[0][:200]
+    ae = AutoEncoder(n_components=4, max_epochs=2, device="cpu", random_state=0).fit(X)
+    codes = ae.transform(X)
+    ae.set_params(precision="16-mixed")
+    with pytest.raises(ValueError, match=r"CUDA only.*precision='bf16-mixed'"):
+        ae.fit(X)
+    np.testing.assert_array_equal(ae.transform(X), codes)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("precision", ["bf16-mixed", "16-mixed"])
+def test_mixed_precision_on_cuda_is_within_1_1x_of_float32(digits, precision):
+    fp32 = held_out_error(AutoEncoder(device="cuda", **FIT), digits)
+    mixed = held_out_error(AutoEncoder(device="cuda", precision=precision, **FIT), digits)
+    assert mixed <= 1.1 * fp32, (mixed, fp32)
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="torch.compile needs a C++ compiler")
+def test_compiled_training_matches_eager_and_saves_the_plain_module(digits):
+    eager = held_out_error(AutoEncoder(**FIT), digits)
+    compiled_model = AutoEncoder(compile=True, **FIT)
+    compiled = held_out_error(compiled_model, digits)
+    assert compiled <= 1.05 * eager, (compiled, eager)
+    # The module itself is kept, not the compiled wrapper: its weights save under their names.
+    assert type(compiled_model.module_).__name__ == "AutoEncoderModule"
+    assert "encoder.0.weight" in compiled_model._get_net_state()["weights"]
+    copy = pickle.loads(pickle.dumps(compiled_model))
+    np.testing.assert_array_equal(copy.transform(digits[0]), compiled_model.transform(digits[0]))
+
+
+def test_compile_without_a_compiler_is_refused_with_the_fix(digits, monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.delenv("CXX", raising=False)
+    with pytest.raises(RuntimeError, match=r"C\+\+ compiler.*compile=False"):
+        AutoEncoder(compile=True, max_epochs=1).fit(digits[0][:100])
+
+
+def test_compile_rejects_an_unknown_mode(digits):
+    with pytest.raises(ValueError, match="compile"):
+        AutoEncoder(compile="fastest", max_epochs=1).fit(digits[0][:100])
+
+
+def test_forward_flops_counts_linear_and_convolution_layers():
+    small = AutoEncoder(n_components=8, max_epochs=1).fit(np.zeros((64, 64)))
+    # 64-256-128-8 and back: two multiply-adds per weight.
+    assert forward_flops(small.module_, 64) == 2 * 2 * (64 * 256 + 256 * 128 + 128 * 8)
+    conv = ConvAutoEncoder(n_components=4, max_epochs=1).fit(np.zeros((8, 1, 12, 12)))
+    n_weights = sum(p.numel() for name, p in conv.module_.named_parameters() if "weight" in name)
+    # A convolution reuses each weight at every position: far more than 2 per weight.
+    assert forward_flops(conv.module_, 144) > 4 * n_weights
+
+
+def test_thread_count_follows_n_jobs():
+    assert thread_count(None, ONE_THREAD_FLOPS / 2) == 1
+    assert thread_count(None, ONE_THREAD_FLOPS * 2) == torch.get_num_threads()
+    assert thread_count(3, 0) == 3
+    import joblib
+
+    assert thread_count(-1, 0) == joblib.cpu_count()
+    assert thread_count(-(joblib.cpu_count() + 5), 0) == 1
+
+
+def test_small_models_train_on_one_thread_and_fit_restores_the_setting(digits):
+    X = digits[0][:300]
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        small = AutoEncoder(max_epochs=2, callbacks=[RecordThreads()]).fit(X)
+        assert [row["threads"] for row in small.history_] == [1, 1]
+        assert torch.get_num_threads() == 2
+        # Above the crossover, torch's setting is kept; n_jobs overrides either way.
+        large = AutoEncoder(
+            hidden_layer_sizes=(2048,), batch_size=256, max_epochs=1, callbacks=[RecordThreads()]
+        ).fit(X)
+        assert large.history_[-1, "threads"] == 2
+        chosen = AutoEncoder(max_epochs=1, n_jobs=2, callbacks=[RecordThreads()]).fit(X)
+        assert chosen.history_[-1, "threads"] == 2
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_concurrent_fits_in_threads_keep_their_own_thread_counts(digits):
+    X = digits[0][:300]
+    models = {n: AutoEncoder(max_epochs=3, n_jobs=n, callbacks=[RecordThreads()]) for n in (1, 3)}
+    before = torch.get_num_threads()
+    workers = [threading.Thread(target=m.fit, args=(X,)) for m in models.values()]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    for n, model in models.items():
+        assert [row["threads"] for row in model.history_] == [n] * 3
+    assert torch.get_num_threads() == before
