@@ -58,8 +58,12 @@ def mnist(data: Path):
     return rng.rand(60_000, 784).astype(np.float32), rng.rand(10_000, 784).astype(np.float32)
 
 
+DEVICE = "cuda"  # --device cpu runs a smoke test of the script on a machine without a GPU
+
+
 def sync():
-    torch.cuda.synchronize()
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
 
 
 def hand_loop(X, hidden, code, batch, epochs, setting) -> float:
@@ -67,20 +71,20 @@ def hand_loop(X, hidden, code, batch, epochs, setting) -> float:
     from skae.nn.modules import mlp_autoencoder
 
     torch.manual_seed(0)
-    module = mlp_autoencoder(784, code, hidden, "relu", "identity").cuda().train()
-    x = torch.as_tensor(X, dtype=torch.float32, device="cuda")
+    module = mlp_autoencoder(784, code, hidden, "relu", "identity").to(DEVICE).train()
+    x = torch.as_tensor(X, dtype=torch.float32, device=DEVICE)
     optimizer = torch.optim.Adam(module.parameters(), lr=1e-3, fused=True)
     precision = setting.get("precision", "32")
-    mode = compile_mode(setting.get("compile", False), "cuda")
+    mode = compile_mode(setting.get("compile", False), DEVICE)
     forward = module if mode is None else torch.compile(module, mode=mode)
     times = []
     for _ in range(epochs):
         sync()
         start = time.perf_counter()
-        for index in torch.randperm(len(x), device="cuda").split(batch):
+        for index in torch.randperm(len(x), device=DEVICE).split(batch):
             xb = x[index]
             optimizer.zero_grad(set_to_none=True)
-            with autocast(precision, "cuda"):
+            with autocast(precision, DEVICE):
                 out = forward(xb)["reconstruction"]
             loss = torch.nn.functional.mse_loss(out.float(), xb)
             loss.backward()
@@ -97,7 +101,7 @@ def skae_epoch(X, hidden, code, batch, epochs, setting) -> float:
         batch_size=batch,
         max_epochs=epochs,
         n_iter_no_change=None,
-        device="cuda",
+        device=DEVICE,
         random_state=0,
         **setting,
     ).fit(X)
@@ -136,7 +140,7 @@ def batch_sizes(X, X_test, seconds: float) -> None:
             batch_size=batch,
             max_epochs=10_000,
             n_iter_no_change=None,
-            device="cuda",
+            device=DEVICE,
             random_state=0,
             callbacks=[stop, StopOnInterrupt()],
         ).fit(X)
@@ -180,7 +184,7 @@ class TestError(Callback):
         if epoch % self.every and epoch != net.max_epochs and elapsed < self.seconds:
             return
         module = net.module_.eval()
-        x = torch.as_tensor(self.X_test, dtype=torch.float32, device="cuda")
+        x = torch.as_tensor(self.X_test, dtype=torch.float32, device=DEVICE)
         with torch.inference_mode():
             X_hat = torch.cat([module(xb)["reconstruction"] for xb in x.split(4096)])
         module.train()
@@ -209,7 +213,7 @@ def hinton(X, X_test, seconds: float, epochs: int, batch: int, precision: str) -
         pretrain_epochs=3,
         n_iter_no_change=None,
         lr_schedule="constant",
-        device="cuda",
+        device=DEVICE,
         precision=precision,
         random_state=0,
         callbacks=[("test", tracker), ("cosine", cosine), StopOnInterrupt()],
@@ -249,14 +253,17 @@ def main() -> None:
     parser.add_argument("--hinton-epochs", type=int, default=300)
     parser.add_argument("--hinton-batch", type=int, default=256)
     parser.add_argument("--hinton-precision", default="bf16-mixed")
+    parser.add_argument("--device", default="cuda", help="cpu: a smoke test of the script")
+    parser.add_argument("--rows", type=int, default=None, help="use only this many rows")
     args = parser.parse_args()
-    if not torch.cuda.is_available():
+    global DEVICE
+    DEVICE = args.device
+    if DEVICE == "cuda" and not torch.cuda.is_available():
         sys.exit("bench_gpu.py needs a CUDA device; torch.cuda.is_available() is False.")
-    print(
-        f"{torch.cuda.get_device_name()}, torch {torch.__version__}, CUDA {torch.version.cuda}\n",
-        flush=True,
-    )
+    name = torch.cuda.get_device_name() if DEVICE == "cuda" else "CPU (smoke test)"
+    print(f"{name}, torch {torch.__version__}, CUDA {torch.version.cuda}\n", flush=True)
     X, X_test = mnist(args.data)
+    X, X_test = X[: args.rows], X_test[: args.rows]
     parts = args.part or ["tests", "overhead", "batch", "hinton"]
     if "tests" in parts:
         cuda_tests()

@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=1 python benchmarks/bench_stacked_mnist.py [--data DIR]
         [--pretrain-epochs 3] [--epochs 20] [--every 5] [--n-train 60000] [--arms both]
+        [--lr-schedule constant] [--precision 32]
 
 Hinton & Salakhutdinov (2006, Fig. 2B) report held-out squared error per image
 (the sum over the 784 pixels in [0, 1], averaged over the 10,000 test images)
@@ -12,7 +13,9 @@ output, binary cross-entropy, Adam lr=1e-3, batch 128, all training rows, no
 early stopping); one is greedily pretrained with ``pretrain_epochs`` epochs per
 layer (autoencoders, not RBMs), the other starts from random weights. The test
 error is printed every ``--every`` fine-tuning epochs, so the arms are compared
-at equal numbers of end-to-end epochs, with wall times.
+at equal numbers of end-to-end epochs, with wall times. ``--lr-schedule
+cosine`` anneals the learning rate to near zero over the epochs of each
+stage, and ``--precision bf16-mixed`` trains in bfloat16 autocast.
 """
 
 import argparse
@@ -74,6 +77,8 @@ def main():
     parser.add_argument("--every", type=int, default=5)
     parser.add_argument("--n-train", type=int, default=60000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine"])
+    parser.add_argument("--precision", default="32", choices=["32", "bf16-mixed"])
     parser.add_argument(
         "--arms",
         choices=["both", "random", "pretrained"],
@@ -106,6 +111,8 @@ def main():
         max_epochs=args.epochs,
         validation_fraction=None,
         n_iter_no_change=None,
+        lr_schedule=args.lr_schedule,
+        precision=args.precision,
         random_state=args.seed,
     )
     arms = {

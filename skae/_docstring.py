@@ -73,12 +73,15 @@ default="adam"
     tol : float, default=1e-4
         Relative improvement of the monitored loss that counts as progress.
 
-    lr_schedule : {"plateau", "constant"}, default="plateau"
-        What a stall does. ``"plateau"`` divides the learning rate by 10, at
-        most twice, and stops training at the third stall; ``"constant"``
-        keeps the learning rate and stops at the first. Either way the model
-        keeps the weights of the best epoch. Use ``"constant"`` when one of
-        ``callbacks`` schedules the learning rate itself.
+    lr_schedule : {"plateau", "constant", "cosine"}, default="plateau"
+        How the learning rate moves, and what a stall does. ``"plateau"``
+        divides the learning rate by 10 at a stall, at most twice, and stops
+        training at the third stall; ``"constant"`` keeps the learning rate
+        and stops at the first; ``"cosine"`` anneals it from ``lr`` to near
+        zero over ``max_epochs`` along a half cosine, and stops at the first
+        stall (set ``n_iter_no_change=None`` to run every epoch). Either way
+        the model keeps the weights of the best epoch. Use ``"constant"``
+        when one of ``callbacks`` schedules the learning rate itself.
 
     device : str, default="auto"
         Torch device to train on. ``"auto"`` uses CUDA when available,

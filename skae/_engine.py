@@ -32,7 +32,7 @@ OPTIMIZERS = {
     "rmsprop": torch.optim.RMSprop,
 }
 # How often a plateau divides the learning rate by 10 before it stops training.
-LR_DROPS = {"plateau": 2, "constant": 0}
+LR_DROPS = {"plateau": 2, "constant": 0, "cosine": 0}
 # Fused kernels update all parameters in one call: about 30% less time per step
 # for skae's small MLPs on the CPU (benchmarks/bench_overhead.py).
 _FUSED = {"adam", "adamw", "sgd"}
@@ -401,6 +401,28 @@ def _compiled(module, mode):
     return module if mode is None else torch.compile(module, mode=mode)
 
 
+class CosineSchedule(Callback):
+    """Anneal the learning rate from its start to near zero along a half cosine over ``max_epochs``.
+
+    Epoch ``e`` (from 0) trains at ``lr * (1 + cos(pi * e / max_epochs)) / 2``
+    (Loshchilov & Hutter 2017, without restarts); passes beyond
+    ``max_epochs`` (``partial_fit``) keep the last epoch's rate. Each epoch's
+    rate is recorded in the history as ``lr``.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        if not hasattr(self, "start_lr_"):  # passes of partial_fit keep the first pass's start
+            self.start_lr_ = [group["lr"] for group in net.optimizer_.param_groups]
+
+    def on_epoch_begin(self, net, **kwargs):
+        epochs = max(net.max_epochs, 1)
+        epoch = min(len(net.history) - 1, epochs - 1)
+        factor = 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
+        for group, start in zip(net.optimizer_.param_groups, self.start_lr_):
+            group["lr"] = start * factor
+        net.history.record("lr", float(net.optimizer_.param_groups[0]["lr"]))
+
+
 def _copy_callback(callback):
     """A fresh copy, so that fitting leaves the ``callbacks`` parameter as it was.
 
@@ -452,6 +474,8 @@ def build_net(
                 ),
             )
         )
+    if lr_schedule == "cosine":
+        extra.append(("cosine_schedule", CosineSchedule()))
     optimizer_cls, options = optimizer_options(optimizer, device)
     if weight_decay:
         # Only when asked: some optimizers (LBFGS) take no weight_decay at all.

@@ -141,10 +141,12 @@ PREDICTOR_PARAMETERS_DOC = """\
     tol : float, default=1e-4
         Relative improvement of the monitored loss that counts as progress.
 
-    lr_schedule : {"plateau", "constant"}, default="plateau"
+    lr_schedule : {"plateau", "constant", "cosine"}, default="plateau"
         What a stall does in each stage of the supervised training.
         ``"plateau"`` divides the learning rate by 10, at most twice, and
-        stops at the third stall; ``"constant"`` stops at the first.
+        stops at the third stall; ``"constant"`` stops at the first;
+        ``"cosine"`` anneals the learning rate to near zero over
+        ``max_epochs`` and stops at the first stall.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the head's initialisation and the shuffling; when not ``None``

@@ -138,3 +138,15 @@ def test_concurrent_fits_in_threads_keep_their_own_thread_counts(digits):
     for n, model in models.items():
         assert [row["threads"] for row in model.history_] == [n] * 3
     assert torch.get_num_threads() == before
+
+
+def test_cosine_schedule_anneals_the_learning_rate_over_max_epochs(digits):
+    X = digits[0][:300]
+    ae = AutoEncoder(
+        max_epochs=8, lr=1e-2, lr_schedule="cosine", n_iter_no_change=None, random_state=0
+    ).fit(X)
+    expected = [1e-2 * (1 + np.cos(np.pi * e / 8)) / 2 for e in range(8)]
+    np.testing.assert_allclose([row["lr"] for row in ae.history_], expected, rtol=1e-12)
+    # A pass of partial_fit beyond max_epochs keeps the last epoch's rate.
+    ae.partial_fit(X)
+    assert ae.history_[-1, "lr"] == pytest.approx(expected[-1], rel=1e-12)
