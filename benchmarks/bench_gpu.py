@@ -13,7 +13,8 @@
    epoch and held-out error after ``--batch-seconds`` of training, which
    places the default ``batch_size`` on CUDA.
 3. ``hinton``: 784-1000-500-250-30 (``StackedAutoEncoder``, 3 pretraining
-   epochs per layer, BCE, Adam with a cosine learning rate), test squared
+   epochs per layer, BCE, AdamW with weight decay 0.1 and a cosine learning
+   rate over 60 epochs, the recipe that reaches 2.95 on the CPU), test squared
    error per image (sum over the 784 pixels, mean over the 10,000 test
    images) against wall time, for at most ``--hinton-seconds`` of
    fine-tuning. The paper's figure is 3.00.
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback, LRScheduler
+from skorch.callbacks import Callback
 
 from skae import AutoEncoder, StackedAutoEncoder, StopOnInterrupt
 from skae._precision import autocast, compile_mode
@@ -197,11 +198,10 @@ class TestError(Callback):
 
 def hinton(X, X_test, seconds: float, epochs: int, batch: int, precision: str) -> None:
     print(
-        f"## Hinton & Salakhutdinov's autoencoder: {epochs} cosine epochs at batch {batch}, "
-        f"{precision}, at most {seconds:.0f} s"
+        f"## Hinton & Salakhutdinov's autoencoder: {epochs} cosine epochs (AdamW, weight "
+        f"decay 0.1) at batch {batch}, {precision}, at most {seconds:.0f} s"
     )
     tracker = TestError(X_test, 10, seconds)
-    cosine = LRScheduler(policy=torch.optim.lr_scheduler.CosineAnnealingLR, T_max=epochs)
     start = time.perf_counter()
     sae = StackedAutoEncoder(
         n_components=30,
@@ -212,11 +212,13 @@ def hinton(X, X_test, seconds: float, epochs: int, batch: int, precision: str) -
         max_epochs=epochs,
         pretrain_epochs=3,
         n_iter_no_change=None,
-        lr_schedule="constant",
+        lr_schedule="cosine",
+        optimizer="adamw",
+        weight_decay=0.1,
         device=DEVICE,
         precision=precision,
         random_state=0,
-        callbacks=[("test", tracker), ("cosine", cosine), StopOnInterrupt()],
+        callbacks=[("test", tracker), StopOnInterrupt()],
     ).fit(X)
     total = time.perf_counter() - start
     tracker = dict(sae.net_.callbacks_)["test"]
@@ -250,8 +252,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4, help="epochs per overhead timing")
     parser.add_argument("--batch-seconds", type=float, default=10.0)
     parser.add_argument("--hinton-seconds", type=float, default=120.0)
-    parser.add_argument("--hinton-epochs", type=int, default=300)
-    parser.add_argument("--hinton-batch", type=int, default=256)
+    parser.add_argument("--hinton-epochs", type=int, default=60)
+    parser.add_argument("--hinton-batch", type=int, default=128)
     parser.add_argument("--hinton-precision", default="bf16-mixed")
     parser.add_argument("--device", default="cuda", help="cpu: a smoke test of the script")
     parser.add_argument("--rows", type=int, default=None, help="use only this many rows")

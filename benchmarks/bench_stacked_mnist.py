@@ -2,7 +2,7 @@
 
     OMP_NUM_THREADS=1 python benchmarks/bench_stacked_mnist.py [--data DIR]
         [--pretrain-epochs 3] [--epochs 20] [--every 5] [--n-train 60000] [--arms both]
-        [--lr-schedule constant] [--precision 32]
+        [--lr-schedule constant] [--precision 32] [--optimizer adam] [--weight-decay 0]
 
 Hinton & Salakhutdinov (2006, Fig. 2B) report held-out squared error per image
 (the sum over the 784 pixels in [0, 1], averaged over the 10,000 test images)
@@ -79,6 +79,8 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine"])
     parser.add_argument("--precision", default="32", choices=["32", "bf16-mixed"])
+    parser.add_argument("--optimizer", default="adam", choices=["adam", "adamw"])
+    parser.add_argument("--weight-decay", type=float, default=0.0)
     parser.add_argument(
         "--arms",
         choices=["both", "random", "pretrained"],
@@ -113,6 +115,8 @@ def main():
         n_iter_no_change=None,
         lr_schedule=args.lr_schedule,
         precision=args.precision,
+        optimizer=args.optimizer,
+        weight_decay=args.weight_decay,
         random_state=args.seed,
     )
     arms = {
