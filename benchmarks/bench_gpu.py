@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from bench_precision import skae_fit  # the same fit, run from benchmarks/ as a script
 from skorch.callbacks import Callback
 
 from skae import AutoEncoder, StackedAutoEncoder, StopOnInterrupt
@@ -96,16 +97,7 @@ def hand_loop(X, hidden, code, batch, epochs, setting) -> float:
 
 
 def skae_epoch(X, hidden, code, batch, epochs, setting) -> float:
-    ae = AutoEncoder(
-        n_components=code,
-        hidden_layer_sizes=hidden,
-        batch_size=batch,
-        max_epochs=epochs,
-        n_iter_no_change=None,
-        device=DEVICE,
-        random_state=0,
-        **setting,
-    ).fit(X)
+    ae, _ = skae_fit(X, hidden, code, batch, epochs, device=DEVICE, **setting)
     return statistics.median(row["dur"] for row in ae.history_[1:])
 
 
