@@ -367,7 +367,7 @@ class BaseAutoEncoder(
 
     def _train_pass(self, rows) -> None:
         net = self.net_
-        loss = train_pass(net, training_rows(rows, module_device(net)))
+        loss = train_pass(net, training_rows(rows, module_device(net)), TrainingSettings.of(self))
         # New objects, not in-place changes: a failure above leaves the old ones.
         self.loss_curve_ = [*self.loss_curve_, loss]
         self.n_iter_ = len(self.loss_curve_)
@@ -418,7 +418,7 @@ class BaseAutoEncoder(
     def _apply(self, fn, X) -> np.ndarray:
         """Run ``fn(module, batch)`` over row blocks of ``X`` (see run_in_blocks)."""
         # net_ is read once: a refit in another thread may replace it.
-        return run_in_blocks(self.net_, fn, X, self._inference_bytes)
+        return run_in_blocks(self.net_, fn, X, self._inference_bytes, self.n_jobs)
 
     def _validate_X(self, X):
         check_is_fitted(self)

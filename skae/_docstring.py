@@ -115,7 +115,8 @@ default="adam"
         Run training's forward and backward passes through
         ``torch.compile``. ``True`` takes the mode measured fastest on the
         device (``"default"`` on the CPU, ``"reduce-overhead"``, with CUDA
-        graphs, on CUDA); a string names the mode. The first epochs pay for
+        graphs, on CUDA); a string names the mode (off CUDA, the modes that
+        use CUDA graphs run without them). The first epochs pay for
         compiling, so it suits long fits. It needs a C++ compiler on the
         CPU and Triton on CUDA, and says so when they are missing.
 

@@ -197,9 +197,9 @@ class AutoEncoderNet(NeuralNet):
             raise  # skorch's partial_fit ends training on it
         finally:
             _distributed.release(self._parallel)
-            # Each fit or pass wraps the module anew.
-            self._group = self._parallel = self._grad_scaler = None
-            self._forward = self._eval_forward = None
+            # Each fit or pass wraps the module anew (the gradient scaler's state is kept across
+            # the passes of partial_fit, and dropped by train()).
+            self._group = self._parallel = self._forward = self._eval_forward = None
 
     # -- data -------------------------------------------------------------------------
     def get_split_datasets(self, X, y=None, **fit_params):
@@ -223,7 +223,9 @@ class AutoEncoderNet(NeuralNet):
             compiled if self._parallel is None else _compiled(self._parallel, self.compile_mode)
         )
         vars(self).update(_forward=forward, _eval_forward=compiled)
-        vars(self)["_grad_scaler"] = _precision.grad_scaler(self.precision, module_device(self))
+        if self._grad_scaler is None or self.precision != "16-mixed":
+            scaler = _precision.grad_scaler(self.precision, module_device(self))
+            vars(self)["_grad_scaler"] = scaler
         return train, valid
 
     def get_iterator(self, dataset, training=False):
@@ -513,7 +515,7 @@ def train(net: AutoEncoderNet, train_data, valid_data) -> AutoEncoderNet:
                 cb.best_model_weights_ = None
             if isinstance(cb, EpochProgressBar) and getattr(cb, "bar_", None) is not None:
                 cb.on_train_end(net)  # training raised: close the bar all the same
-        net._shuffle_generator = net._shuffle_generators = None
+        net._shuffle_generator = net._shuffle_generators = net._grad_scaler = None
     return net
 
 

@@ -61,9 +61,12 @@ def compile_mode(compile, device) -> str | None:
     """The ``torch.compile`` mode that ``compile`` names on ``device``; ``None`` for eager.
 
     ``True`` takes the device's measured default (:data:`DEFAULT_COMPILE_MODE`).
-    A mode that needs CUDA graphs falls back to ``"default"`` off CUDA.
+    Off CUDA, a mode that needs CUDA graphs falls back to the same mode
+    without them (``"reduce-overhead"`` to ``"default"``).
     """
-    if compile is False or compile is None:
+    if not isinstance(compile, str):
+        compile = bool(compile)  # numpy booleans too
+    if compile is False:
         return None
     kind = torch.device(device).type
     mode = DEFAULT_COMPILE_MODE.get(kind, "default") if compile is True else compile

@@ -38,7 +38,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from ._discovery import all_estimators
 from ._outlier_member import OutlierMember
-from ._utils import check_declared_sizes, fitted_state
+from ._utils import PARAMETERS_ADDED_LATER, check_declared_sizes, fitted_state
 from .exceptions import ModelFileError
 
 # The fitted attributes kept of the scikit-learn objects inside skae's estimators: what
@@ -424,6 +424,7 @@ def _restore(node, path: str, tensors: _Tensors, depth: int):
     names = set(_param_names(cls))
     # scikit-learn's own parts may come from a version with fewer parameters.
     missing = names - set(params) if cls.__module__.startswith("skae.") else set()
+    missing -= PARAMETERS_ADDED_LATER  # files written before them: the defaults apply
     if set(params) - names or missing:
         raise ModelFileError(f"The parameters of the {name} in the file do not match {name}'s.")
     # Before validating (or building) a million declared layers one by one.

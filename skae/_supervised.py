@@ -61,7 +61,9 @@ PREDICTOR_PARAMETERS_DOC = """\
         :class:`sklearn.frozen.FrozenEstimator`: pretraining is then skipped
         and the fitted autoencoder itself is left unchanged (the head trains
         on a copy of its weights). ``None`` uses
-        ``AutoEncoder(n_components=min(32, n_features))``.
+        ``AutoEncoder(n_components=min(32, n_features))``. The head's
+        training and this estimator's predictions follow the autoencoder's
+        ``distributed``, ``precision``, ``compile`` and ``n_jobs``.
 
     head_layer_sizes : int or array-like of int, default=(64,)
         Widths of the head's hidden layers, from the code outwards. ``()``
@@ -468,7 +470,9 @@ class BaseEncoderPredictor(NetworkState, BaseEstimator):
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         check_float32_range(X)
         net = self.net_  # read once: a refit in another thread may replace it
-        return run_in_blocks(net, lambda m, xb: m.predict(xb), X, BaseAutoEncoder._inference_bytes)
+        n_jobs = self._followed()["n_jobs"]
+        max_bytes = BaseAutoEncoder._inference_bytes
+        return run_in_blocks(net, lambda m, xb: m.predict(xb), X, max_bytes, n_jobs)
 
     __sklearn_is_fitted__ = fitted_once("net_")
 

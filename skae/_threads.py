@@ -6,13 +6,17 @@ is not running (docs/speed.md, Threads, has the figures). So a network
 whose batches are small runs on one thread, and a larger one keeps torch's
 setting. The setting of the calling thread is changed only for the call and
 restored after it; torch keeps it per thread, so concurrent fits in threads
-do not disturb one another.
+do not disturb one another. torch also keeps a process-wide value, the last
+one set in any thread, which threads started later begin with: while calls
+run, "torch's setting" is the value from before the first of them, and the
+last to end puts that value back.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import threading
 
 import joblib
 import torch
@@ -72,23 +76,44 @@ def thread_count(n_jobs, flops_per_batch: float) -> int:
     ``-2`` all but one, and so on.
     """
     if n_jobs is None:
-        return 1 if flops_per_batch < ONE_THREAD_FLOPS else torch.get_num_threads()
+        return 1 if flops_per_batch < ONE_THREAD_FLOPS else torch_setting()
     if n_jobs < 0:
         return max(1, joblib.cpu_count() + 1 + n_jobs)
     return n_jobs
 
 
+_lock = threading.Lock()
+_running = 0  # calls of torch_threads in progress, in every thread
+_setting_before = None  # torch's setting before the first of them
+
+
+def torch_setting() -> int:
+    """torch's thread setting as the user left it: from before any skae call now running."""
+    with _lock:
+        return _setting_before if _running else torch.get_num_threads()
+
+
 @contextlib.contextmanager
 def torch_threads(n_threads: int):
     """Run the block with ``n_threads`` intra-op threads in this thread, then restore them."""
-    before = torch.get_num_threads()
+    global _running, _setting_before
+    with _lock:
+        before = torch.get_num_threads()
+        if not _running:
+            _setting_before = before
+        _running += 1
     if n_threads != before:
         torch.set_num_threads(n_threads)
     try:
         yield
     finally:
-        if torch.get_num_threads() != before:
-            torch.set_num_threads(before)
+        with _lock:
+            _running -= 1
+            # The last call to end also resets the process-wide value (see the module's
+            # docstring), which a thread started during another's call may have inherited.
+            restore = before if _running else _setting_before
+            if torch.get_num_threads() != restore or not _running:
+                torch.set_num_threads(restore)
 
 
 def threads_for(module: nn.Module, n_features: int, rows: int, n_jobs, device, run=None) -> int:

@@ -22,11 +22,11 @@ import torch
 from . import _engine
 from ._data import InMemoryData, iter_row_blocks, resolve_device, restore_device, to_tensor
 from ._distributed import join, local_device, same_seed
-from ._precision import check_compiler, check_precision
+from ._precision import check_compiler, check_precision, compile_mode
 from ._random import init_parameters, make_generator, seed_from_random_state
 from ._streaming import BlockData, is_out_of_core, row_blocks, split_blocks
 from ._threads import threads_for, torch_threads
-from ._utils import check_declared_sizes
+from ._utils import added_later_defaults, check_declared_sizes
 from .exceptions import check_weights
 from .nn.modules import in_dtype
 
@@ -234,9 +234,8 @@ def train(module, objective, train_data, valid_data, settings, seeds) -> Trainin
     """
     monitor = "train_loss" if valid_data is None else "valid_loss"
     device = train_data.device
-    check_precision(settings.precision, device)
-    if settings.compile:
-        check_compiler(device)
+    _check_speed_settings(settings.precision, compile_mode(settings.compile, device), device)
+    check_closure_free(settings.precision, settings.optimizer)
     net = _net(module, objective, settings, device, torch_seed(seeds), monitor)
     with _training_threads(module, train_data, settings.batch_size, settings.n_jobs):
         _engine.train(net, train_data, valid_data)
@@ -255,17 +254,41 @@ def incremental_net(module, objective, settings, seeds, device):
     return net
 
 
-def train_pass(net, data) -> float:
+def train_pass(net, data, settings: TrainingSettings) -> float:
     """One more epoch of ``net`` over ``data``, optimizer state kept; its training loss.
 
-    The module is left in eval mode. A pass that fails or is interrupted
-    leaves the weights, the optimizer state and the history as they were.
+    The pass trains with the precision, compile mode and threads of
+    ``settings`` (the estimator's parameters now, which may have changed
+    since the net was built or loaded). The module is left in eval mode. A
+    pass that fails or is interrupted leaves the weights, the optimizer state
+    and the history as they were.
     """
-    check_precision(net.precision, data.device)
-    if net.compile_mode is not None:
-        check_compiler(data.device)
+    mode = compile_mode(settings.compile, data.device)
+    _check_speed_settings(settings.precision, mode, data.device)
+    check_closure_free(settings.precision, net.optimizer)
+    net.precision, net.compile_mode, net.n_jobs = settings.precision, mode, settings.n_jobs
     with _training_threads(net.module_, data, net.batch_size, net.n_jobs):
         return _engine.train_one_pass(net, data)
+
+
+def _check_speed_settings(precision: str, mode, device) -> None:
+    check_precision(precision, device)
+    if mode is not None:
+        check_compiler(device)
+
+
+def check_closure_free(precision: str, optimizer) -> None:
+    """Refuse ``"16-mixed"`` with an optimizer class that may need a closure to step.
+
+    A gradient scaler steps without one; skae's named optimizers never need it.
+    """
+    if precision != "16-mixed" or isinstance(optimizer, str) or optimizer in OPTIMIZERS.values():
+        return
+    raise ValueError(
+        f"precision='16-mixed' steps the optimizer through a gradient scaler, without a "
+        f"closure, which {getattr(optimizer, '__name__', optimizer)} may need (as LBFGS does). "
+        "Use one of optimizer='adam', 'adamw', 'sgd' or 'rmsprop', or precision='bf16-mixed'."
+    )
 
 
 def _training_threads(module, data, batch_size: int, n_jobs):
@@ -274,14 +297,15 @@ def _training_threads(module, data, batch_size: int, n_jobs):
     return torch_threads(n_threads)
 
 
-def run_in_blocks(net, fn, X, max_bytes: int) -> np.ndarray:
+def run_in_blocks(net, fn, X, max_bytes: int, n_jobs=None) -> np.ndarray:
     """``fn(module, batch)`` over row blocks of ``X`` in eval mode, in ``X``'s precision.
 
     float64 input is computed in float64 (weights cast once for the call), so
     a row's result does not depend on the rows it comes with, the block size,
     the thread count or the CPU's kernels beyond float64 rounding; float32
     input is computed in float32. Blocks hold at most 4096 rows and about
-    ``max_bytes`` of densified input.
+    ``max_bytes`` of densified input; ``n_jobs`` sets the CPU threads (see
+    skae._threads).
     """
     module = net.module_
     module.eval()
@@ -290,7 +314,7 @@ def run_in_blocks(net, fn, X, max_bytes: int) -> np.ndarray:
     row_bytes = max(X.shape[1], 1) * np.dtype(dtype).itemsize
     rows = max(1, min(4096, max_bytes // row_bytes))
     # Picked for a full block, not for X's rows, so that a call's size does not change it.
-    threads = threads_for(module, X.shape[1], rows, net.n_jobs, device, lambda x: fn(module, x))
+    threads = threads_for(module, X.shape[1], rows, n_jobs, device, lambda x: fn(module, x))
     with torch_threads(threads), torch.inference_mode():
         run = in_dtype(module, fn, torch.float64 if dtype == np.float64 else torch.float32)
         blocks = [
@@ -354,6 +378,8 @@ class NetworkState:
 
     def __setstate__(self, state):
         saved = state.pop("_net_state", None)
+        # A pickle from before a parameter existed gets its default.
+        state = {**added_later_defaults(type(self)), **state}
         super().__setstate__(state)
         if saved is not None:
             self._set_net_state(saved)

@@ -8,6 +8,7 @@ constraints (a private scikit-learn module): estimators import ``Interval``,
 from __future__ import annotations
 
 import functools
+import inspect
 from contextlib import contextmanager
 from numbers import Integral
 
@@ -90,6 +91,17 @@ def check_module_class(name: str, value) -> None:
 
 # Parameters that declare a size which some tensor of the module has as a dimension.
 _SIZE_PARAMETERS = ("n_components", "n_bits", "kernel_size")
+
+
+# Parameters added after models were first saved: a pickle or a skae.save file written
+# before them loads with their defaults, which reproduce how such models were trained.
+PARAMETERS_ADDED_LATER = frozenset({"distributed", "precision", "compile", "n_jobs"})
+
+
+def added_later_defaults(cls) -> dict:
+    """The defaults of ``cls``'s parameters in :data:`PARAMETERS_ADDED_LATER`."""
+    parameters = inspect.signature(cls.__init__).parameters
+    return {k: parameters[k].default for k in PARAMETERS_ADDED_LATER if k in parameters}
 
 
 def check_declared_sizes(params: dict, n_tensors: int, largest: int) -> None:

@@ -6,13 +6,18 @@ import pickle
 import shutil
 import threading
 
+import joblib
 import numpy as np
 import pytest
 import torch
+from model_files import load_bytes, parts, rezip
 from skorch.callbacks import Callback
 
+import skae
 from skae import AutoEncoder, ConvAutoEncoder
+from skae._precision import compile_mode
 from skae._threads import ONE_THREAD_FLOPS, forward_flops, thread_count
+from skae._training import check_closure_free
 
 FIT = dict(n_components=8, max_epochs=30, random_state=0)
 
@@ -100,8 +105,6 @@ def test_thread_count_follows_n_jobs():
     assert thread_count(None, ONE_THREAD_FLOPS / 2) == 1
     assert thread_count(None, ONE_THREAD_FLOPS * 2) == torch.get_num_threads()
     assert thread_count(3, 0) == 3
-    import joblib
-
     assert thread_count(-1, 0) == joblib.cpu_count()
     assert thread_count(-(joblib.cpu_count() + 5), 0) == 1
 
@@ -138,6 +141,36 @@ def test_concurrent_fits_in_threads_keep_their_own_thread_counts(digits):
     for n, model in models.items():
         assert [row["threads"] for row in model.history_] == [n] * 3
     assert torch.get_num_threads() == before
+    # torch's process-wide value, which a thread started now begins with, is back too.
+    seen = []
+    late = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+    late.start()
+    late.join()
+    assert seen == [before]
+
+
+def test_n_jobs_set_after_fit_applies_to_the_next_pass(digits):
+    X = digits[0][:300]
+    ae = AutoEncoder(max_epochs=1, callbacks=[RecordThreads()]).fit(X)
+    assert ae.history_[-1, "threads"] == 1
+    ae.set_params(n_jobs=3).partial_fit(X)
+    assert ae.history_[-1, "threads"] == 3
+
+
+def test_numpy_booleans_name_compile_modes_like_python_ones():
+    assert compile_mode(np.True_, "cpu") == compile_mode(True, "cpu") == "default"
+    assert compile_mode(np.False_, "cpu") is None
+    # Off CUDA, the modes that need CUDA graphs fall back to the same mode without them.
+    assert compile_mode("reduce-overhead", "cpu") == "default"
+    assert compile_mode("max-autotune", "cpu") == "max-autotune-no-cudagraphs"
+
+
+def test_16_mixed_refuses_optimizers_that_may_need_a_closure():
+    with pytest.raises(ValueError, match="LBFGS may need.*optimizer='adam'"):
+        check_closure_free("16-mixed", torch.optim.LBFGS)
+    check_closure_free("16-mixed", "adam")
+    check_closure_free("16-mixed", torch.optim.Adam)
+    check_closure_free("bf16-mixed", torch.optim.LBFGS)
 
 
 def test_cosine_schedule_anneals_the_learning_rate_over_max_epochs(digits):
@@ -150,3 +183,25 @@ def test_cosine_schedule_anneals_the_learning_rate_over_max_epochs(digits):
     # A pass of partial_fit beyond max_epochs keeps the last epoch's rate.
     ae.partial_fit(X)
     assert ae.history_[-1, "lr"] == pytest.approx(expected[-1], rel=1e-12)
+
+
+def test_models_saved_before_the_new_parameters_load_with_their_defaults(digits, tmp_path):
+    X = digits[0][:200]
+    ae = AutoEncoder(n_components=4, max_epochs=2, random_state=0).fit(X)
+    added = ("distributed", "precision", "compile", "n_jobs")
+    # A pickle from before them ...
+    state = ae.__getstate__()
+    for name in added:
+        del state[name]
+    old = AutoEncoder.__new__(AutoEncoder)
+    old.__setstate__(state)
+    assert {k: old.get_params()[k] for k in added} == {k: ae.get_params()[k] for k in added}
+    np.testing.assert_array_equal(old.transform(X), ae.transform(X))
+    # ... and a skae.save file.
+    skae.save(ae, tmp_path / "m.skae")
+    config, blob = parts((tmp_path / "m.skae").read_bytes())
+    for name in added:
+        del config["params"][name]
+    loaded = load_bytes(rezip(config, blob), tmp_path, "old.skae")
+    assert loaded.get_params()["precision"] == "32"
+    np.testing.assert_array_equal(loaded.transform(X), ae.transform(X))
