@@ -71,9 +71,9 @@ def thread_count(n_jobs, flops_per_batch: float) -> int:
     """The threads for ``n_jobs``: an int as joblib reads it, or ``None`` to pick by size.
 
     ``None`` gives one thread below :data:`ONE_THREAD_FLOPS` per batch and
-    the caller's current ``torch.get_num_threads()`` above it (so a limit set
-    by the user, or by joblib's workers, is kept). ``-1`` is every core,
-    ``-2`` all but one, and so on.
+    torch's setting above it (:func:`torch_setting`, so that a limit set by
+    the user, or by joblib's workers, is kept). ``-1`` is every core, ``-2``
+    all but one, and so on.
     """
     if n_jobs is None:
         return 1 if flops_per_batch < ONE_THREAD_FLOPS else torch_setting()
