@@ -20,6 +20,7 @@ its new parameters in an explicit ``__init__`` (and in
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from numbers import Integral, Real
 
@@ -39,6 +40,7 @@ from ._training import (
     OPTIMIZERS,
     TRAINED_ATTRIBUTE_KINDS,
     NetworkState,
+    TrainingPlan,
     TrainingSettings,
     incremental_net,
     module_device,
@@ -48,10 +50,10 @@ from ._training import (
     restore_net,
     run_in_blocks,
     seed_sequence,
+    train_all,
     train_pass,
     training_rows,
 )
-from ._training import train as train_module
 from ._utils import (
     LAYER_SIZES,
     Interval,
@@ -296,6 +298,10 @@ class BaseAutoEncoder(
 
     def _fit(self, X) -> None:
         """Train the network on validated rows ``X``."""
+        self._take(self._plan(X).train())
+
+    def _plan(self, X) -> TrainingPlan:
+        """What training the network on validated rows ``X`` takes (after any pretraining)."""
         device, group = placement(self.device, self.distributed)
         setup, pretrain, shuffle = seed_sequence(self.random_state, group).spawn(3)
         module, train, valid = prepare(
@@ -310,9 +316,11 @@ class BaseAutoEncoder(
             group=group,
         )
         self._pretrain(module, train, valid, pretrain)
-        result = train_module(
-            module, self._build_objective(), train, valid, TrainingSettings.of(self), shuffle
-        )
+        objective = self._build_objective()
+        return TrainingPlan(module, objective, train, valid, TrainingSettings.of(self), shuffle)
+
+    def _take(self, result) -> None:
+        """Keep a trained network and its record as the fitted attributes."""
         vars(self).update(result.fitted_attributes())
 
     def partial_fit(self, X, y=None):
@@ -536,3 +544,32 @@ class BaseAutoEncoder(
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def fit_all(estimators, datasets) -> None:
+    """Fit each of ``estimators`` on its dataset, training their networks side by side if they can.
+
+    Each autoencoder validates its parameters and data and builds its
+    network as its own ``fit`` would (its seeds, validation rows and initial
+    weights); then :func:`skae._training.train_all` trains the networks
+    together when they are stackable (e.g. the members of an ensemble, clones
+    of one autoencoder with other seeds), else one after the other. If
+    anything fails, none of the estimators is left changed. Estimators other
+    than skae's autoencoders, or with a ``fit`` of their own, are fitted one
+    by one with it.
+    """
+    estimators = list(estimators)
+    # A fit of the user's own (a subclass's override) is theirs to run.
+    if not all(
+        isinstance(e, BaseAutoEncoder) and type(e).fit.__module__.startswith("skae.")
+        for e in estimators
+    ):
+        for estimator, X in zip(estimators, datasets):
+            estimator.fit(X)
+        return
+    with contextlib.ExitStack() as stack:
+        for estimator in estimators:
+            stack.enter_context(fresh_fit(estimator))
+        plans = [e._plan(e._start(X)) for e, X in zip(estimators, datasets)]
+        for estimator, result in zip(estimators, train_all(plans)):
+            estimator._take(result)

@@ -195,3 +195,31 @@ def iter_row_blocks(X, block_size: int):
     """Yield consecutive row blocks of a dense or CSR array."""
     for start in range(0, X.shape[0], block_size):
         yield X[start : start + block_size]
+
+
+class MemberRows:
+    """The rows of several ensemble members, side by side: ``X`` is ``(rows, members, features)``.
+
+    Column ``m`` holds member ``m``'s rows (every member has as many). Each
+    pass shuffles each member's rows with its own permutation, in one gather
+    on the device, and slices batches of ``batch_size`` rows of every member.
+    """
+
+    sparse = False
+    y = None
+
+    def __init__(self, parts: list[torch.Tensor]):
+        self.X = torch.stack(parts, dim=1)
+        self.device = self.X.device
+
+    def __len__(self) -> int:
+        return self.X.shape[0]
+
+    def batches(self, batch_size: int, generator: torch.Generator | None = None):
+        """Iterate over ``(X_batch, X_batch)``; each member shuffled on its own with a generator."""
+        X = self.X
+        if generator is not None:
+            keys = torch.rand(X.shape[:2], generator=generator, device=generator.device)
+            order = keys.argsort(dim=0).to(X.device)
+            X = X.gather(0, order.unsqueeze(-1).expand(X.shape))
+        return [(xb, xb) for xb in X.split(batch_size)]

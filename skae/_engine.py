@@ -258,8 +258,10 @@ class AutoEncoderNet(NeuralNet):
                 loss = self.get_loss(y_pred, yi, X=Xi, training=True)
             else:  # an empty share of a batch: zero gradients keep the processes in step
                 loss = sum(p.sum() for p in self.module_.parameters()) * 0.0
-            # Weighted by this share's rows, the averaged gradient is the whole batch's.
-            scaled = loss if scale == 1.0 else loss * scale
+            # Weighted by this share's rows, the averaged gradient is the whole batch's. Members
+            # trained side by side give one loss each: their sum gives each its own gradient.
+            total = loss if loss.ndim == 0 else loss.sum()
+            scaled = total if scale == 1.0 else total * scale
             (scaled if grad_scaler is None else grad_scaler.scale(scaled)).backward()
             if self._grad_listeners:
                 if grad_scaler is not None:
@@ -305,19 +307,20 @@ class AutoEncoderNet(NeuralNet):
             if self._batch_listeners:
                 self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
-            total += step["loss"].detach() * size
+            total = total + step["loss"].detach() * size
             n_samples += size
             n_batches += 1
             history.record_batch(prefix + "_batch_size", size)
             if self._batch_listeners:
                 # Per-batch losses cost a device synchronisation: only for listeners.
-                history.record_batch(prefix + "_loss", step["loss"].item())
+                history.record_batch(prefix + "_loss", step["loss"].mean().item())
                 self.notify("on_batch_end", batch=batch, training=training, **step)
         if self._group is not None:  # every process records the same loss, and stops alike
             total, n_samples = _distributed.sum_across([total, n_samples], device)
             if training:
                 _distributed.agree_buffers(self.module_, self._group)
-        loss = float(total / max(n_samples, 1))
+        losses = total / max(n_samples, 1)
+        loss = float(losses.mean())  # one value per member side by side: record their mean
         if not math.isfinite(loss):
             epoch = len(self.history)
             raise TrainingDivergedError(
@@ -330,6 +333,8 @@ class AutoEncoderNet(NeuralNet):
         self.history.record(key, loss)
         self.history.record(key + "_best", not previous or loss < min(previous))
         self.history.record(prefix + "_batch_count", n_batches)
+        if losses.ndim:
+            self.history.record(key + "_members", losses.tolist())
 
 
 class StopOnInterrupt(Callback):
@@ -357,7 +362,8 @@ class StopOnInterrupt(Callback):
 def _stop_requested(net) -> bool:
     """Whether early stopping raised the KeyboardInterrupt by which skorch stops training."""
     return any(
-        isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
+        (isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience)
+        or (isinstance(cb, MemberStopping) and cb.stop_requested_)
         for _, cb in net.callbacks_
     )
 
@@ -392,6 +398,100 @@ class PlateauStopping(EarlyStopping):
                 group["lr"] = group["lr"] * self.lr_factor
             return
         super().on_epoch_end(net, **kwargs)
+
+
+class MemberStopping(Callback):
+    """Early stopping for each member of networks trained side by side (see skae.nn.members).
+
+    Member ``m`` stops when its own loss in ``monitor`` (the history's
+    ``<monitor>_members``) has not improved for ``patience`` epochs, by
+    the rule of :class:`skorch.callbacks.EarlyStopping` (relative threshold
+    ``threshold``), and keeps the weights of its best epoch; the stacked
+    parameters hold each member's weights in their first dimension. A
+    stopped member goes on training with the others, and those updates are
+    dropped when its best weights come back. Training ends when every member
+    has stopped. ``best_epochs_`` and ``stopped_epochs_`` give each member's
+    (1-based) kept and last epochs.
+    """
+
+    def __init__(self, *, monitor="valid_loss", patience=10, threshold=1e-4):
+        self.monitor = monitor
+        self.patience = patience
+        self.threshold = threshold
+
+    def on_train_begin(self, net, **kwargs):
+        n_members = next(net.module_.parameters()).shape[0]
+        self.thresholds_ = [math.inf] * n_members
+        self.misses_ = [0] * n_members
+        self.best_epochs_ = [0] * n_members
+        self.stopped_epochs_ = [None] * n_members
+        self.best_model_weights_ = {k: v.clone() for k, v in net.module_.state_dict().items()}
+
+    @property
+    def stop_requested_(self) -> bool:
+        stopped = getattr(self, "stopped_epochs_", None)
+        return bool(stopped) and all(epoch is not None for epoch in stopped)
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("lr", float(net.optimizer_.param_groups[0]["lr"]))  # as PlateauStopping
+        epoch = len(net.history)
+        losses = net.history[-1, self.monitor + "_members"]
+        improved = []
+        for m, loss in enumerate(losses):
+            if self.stopped_epochs_[m] is not None:
+                continue
+            if loss < self.thresholds_[m]:
+                self.thresholds_[m] = loss - self.threshold * loss
+                self.misses_[m], self.best_epochs_[m] = 0, epoch
+                improved.append(m)
+            else:
+                self.misses_[m] += 1
+                if self.misses_[m] == self.patience:
+                    self.stopped_epochs_[m] = epoch
+        if improved:
+            index = torch.tensor(improved, device=next(net.module_.parameters()).device)
+            with torch.no_grad():
+                for key, value in net.module_.state_dict().items():
+                    self.best_model_weights_[key].index_copy_(
+                        0, index, value.index_select(0, index)
+                    )
+        if self.stop_requested_:
+            raise KeyboardInterrupt  # skorch's way to end training
+
+    def on_train_end(self, net, **kwargs):
+        last = len(net.history)
+        self.stopped_epochs_ = [last if e is None else e for e in self.stopped_epochs_]
+        if self.best_model_weights_ is not None and any(self.best_epochs_):
+            net.module_.load_state_dict(self.best_model_weights_)
+
+
+def member_histories(net: AutoEncoderNet) -> list[list[dict]]:
+    """The history of each member of networks trained side by side, as if trained alone.
+
+    Member ``m``'s epochs end at the one where it stopped; each row has its
+    own losses (and whether they were its best so far), the epoch's time,
+    and the learning rate when recorded.
+    """
+    rows = [row for row in net.history if "train_loss_members" in row]
+    stopping = [cb for _, cb in net.callbacks_ if isinstance(cb, MemberStopping)]
+    n_members = len(rows[0]["train_loss_members"])
+    stops = stopping[0].stopped_epochs_ if stopping else [len(rows)] * n_members
+    histories = []
+    for m, stop in enumerate(stops):
+        history, best = [], {}
+        for row in rows[:stop]:
+            member = {"epoch": row["epoch"], "dur": row["dur"]}
+            for prefix in ("train", "valid"):
+                if prefix + "_loss_members" in row:
+                    loss = row[prefix + "_loss_members"][m]
+                    member[prefix + "_loss"] = loss
+                    member[prefix + "_loss_best"] = loss < best.get(prefix, math.inf)
+                    best[prefix] = min(loss, best.get(prefix, math.inf))
+            if "lr" in row:
+                member["lr"] = row["lr"]
+            history.append(member)
+        histories.append(history)
+    return histories
 
 
 def _compiled(module, mode):
@@ -459,10 +559,18 @@ def build_net(
     precision,
     compile,
     n_jobs,
+    members=False,
 ) -> AutoEncoderNet:
-    """Assemble the skorch net for one ``fit``; nothing is trained yet."""
+    """Assemble the skorch net for one ``fit``; nothing is trained yet.
+
+    ``members`` says that ``module`` is networks stacked side by side (see
+    skae.nn.members), each stopping early on its own.
+    """
     extra = [_copy_callback(cb) for cb in (callbacks or [])]
-    if early_stopping and n_iter_no_change is not None:
+    if members and early_stopping and n_iter_no_change is not None:
+        stopping = MemberStopping(monitor=early_stopping, patience=n_iter_no_change, threshold=tol)
+        extra.append(("early_stopping", stopping))
+    elif early_stopping and n_iter_no_change is not None:
         extra.append(
             (
                 "early_stopping",
@@ -511,7 +619,7 @@ def train(net: AutoEncoderNet, train_data, valid_data) -> AutoEncoderNet:
             raise net.interrupted_
     finally:
         for _, cb in getattr(net, "callbacks_", []):
-            if isinstance(cb, EarlyStopping):
+            if isinstance(cb, (EarlyStopping, MemberStopping)):
                 cb.best_model_weights_ = None
             if isinstance(cb, EpochProgressBar) and getattr(cb, "bar_", None) is not None:
                 cb.on_train_end(net)  # training raised: close the bar all the same
@@ -559,8 +667,12 @@ def kept_epoch(net: AutoEncoderNet) -> int:
     return len(net.history)
 
 
-def history_column(net: AutoEncoderNet, key: str) -> list[float]:
-    return [row[key] for row in net.history if key in row]
+def kept_member_epochs(net: AutoEncoderNet, n_members: int) -> list[int]:
+    """The (1-based) epoch whose weights each member holds after training side by side."""
+    for _, cb in net.callbacks_:
+        if isinstance(cb, MemberStopping):
+            return list(cb.best_epochs_)
+    return [len(net.history)] * n_members
 
 
 def module_device(net: AutoEncoderNet) -> torch.device:

@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoEncoder
 from ._blockwise import blockwise
-from ._outlier_member import OutlierMember
+from ._outlier_member import OutlierMember, fit_members
 from ._random import seed_from_random_state
 from ._utils import (
     HasMethods,
@@ -80,6 +80,10 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     Trains ``n_estimators`` autoencoders, each on its own random subsample of
     ``max_samples`` scaled training rows, and averages their outlier scores.
+    The autoencoders train side by side, as one network of stacked weights,
+    whenever they can (plain MLP autoencoders without penalties, noise or
+    learning-rate drops, such as the default); others train one after the
+    other.
     A row unlike the training rows is either reconstructed badly or given an
     improbable code; the default score (``outlier_score="combined"``) that
     one autoencoder gives a row :math:`x` with code :math:`z` and
@@ -115,8 +119,8 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
 
     n_estimators : int, default=10
         Number of autoencoders, each trained on its own subsample; the
-        outlier score is the mean of theirs. Training time grows in
-        proportion.
+        outlier score is the mean of theirs. Training time grows with it,
+        less than in proportion when they train side by side.
 
     max_samples : "auto", int or float, default="auto"
         Number of training rows, drawn without replacement, for each
@@ -366,12 +370,12 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             # One seed per member, which also draws its rows, as in scikit-learn's bagging: a
             # member's rows don't depend on how many members come after it.
             seeds = random_state.randint(np.iinfo(np.int32).max, size=self.n_estimators)
-            members, samples = [], []
-            for seed in seeds:
-                rows = np.sort(
-                    sample_without_replacement(n_samples, self.max_samples_, random_state=seed)
-                )
-                member = OutlierMember(
+            samples = [
+                np.sort(sample_without_replacement(n_samples, self.max_samples_, random_state=seed))
+                for seed in seeds
+            ]
+            members = [
+                OutlierMember(
                     self._make_estimator(X.shape[1], int(seed)),
                     self._make_scaler(),
                     self.outlier_score,
@@ -379,8 +383,10 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
                     self.trim,
                     int(seed),
                 )
-                members.append(member.fit(X[rows]))
-                samples.append(rows)
+                for seed in seeds
+            ]
+            # The autoencoders train side by side, as one stacked network, when they can.
+            fit_members(members, [X[rows] for rows in samples])
             self.members_ = members
             self.members_samples_ = samples
             self.decision_scores_ = self._outlier_score(X)

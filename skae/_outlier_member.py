@@ -10,6 +10,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+from ._base import fit_all
+
 
 class OutlierMember:
     """Scaler, autoencoder and score statistics, fitted on one sample of rows.
@@ -114,24 +116,22 @@ class OutlierMember:
         self : OutlierMember
             The fitted member.
         """
-        # One Gaussian for the codes until the trim: see code_components in the detector.
-        scores = self._fit_once(X, 1 if self.trim > 0 else self.code_components)
-        if self.trim > 0:
-            keep = scores <= np.quantile(scores, 1.0 - self.trim)
-            self._fit_once(X[keep], self.code_components)
+        fit_members([self], [X])
         return self
 
-    def _fit_once(self, X, code_components) -> np.ndarray:
-        """Fit scaler, autoencoder and score statistics on ``X``; return its outlier scores."""
-        estimator = clone(self.estimator)
+    def _scaled_rows(self, X):
+        """``X`` scaled by a new scaler fitted on it, which is kept as ``scaler_``."""
         scaler = None if self.scaler is None else clone(self.scaler)
         Xs = X if scaler is None else scaler.fit_transform(X)
         if isinstance(scaler, MinMaxScaler):
             # Rounding can leave training values a hair outside the range (bce refuses them).
             Xs = np.clip(Xs, *scaler.feature_range)
-        estimator.fit(Xs)
-        self.estimator_ = estimator
         self.scaler_ = scaler
+        return Xs
+
+    def _fit_statistics(self, estimator, Xs, code_components) -> np.ndarray:
+        """Keep ``estimator``, fitted on ``Xs``, fit the score's statistics; the rows' scores."""
+        self.estimator_ = estimator
         if self.outlier_score == "reconstruction":
             return self._score_scaled(Xs)
         # One pass through the autoencoder serves both the statistics and the scores.
@@ -151,10 +151,13 @@ class OutlierMember:
         # Standardised codes make the mixture's covariance floor (reg_covar) relative to their
         # spread.
         self.code_scaler_ = StandardScaler().fit(codes)
+        n_components = min(code_components, len(codes))
         density = GaussianMixture(
-            n_components=min(code_components, len(codes)),
+            n_components=n_components,
             covariance_type="full",
             reg_covar=1e-4,
+            # One Gaussian is the same from any start: skip k-means, which costs ten times more.
+            init_params="kmeans" if n_components > 1 else "random_from_data",
             random_state=self.random_state,
         )
         with warnings.catch_warnings():
@@ -193,3 +196,40 @@ class OutlierMember:
     def reconstruction_error(self, X) -> np.ndarray:
         """The autoencoder's own error on each unscaled row (higher is more abnormal)."""
         return -np.asarray(self.estimator_.score_samples(self._scaled(X)), dtype=np.float64)
+
+
+def fit_members(members, samples) -> None:
+    """Fit each of ``members`` on its rows, training their autoencoders side by side.
+
+    Each member scales its rows and its autoencoder is fitted on them; the
+    autoencoders train together (see :func:`skae._base.fit_all`) when they
+    can. With ``trim``, each then leaves out its rows with the highest scores
+    and all fit again, from scratch, on the rest.
+    """
+    trim, code_components = members[0].trim, members[0].code_components
+    # One Gaussian for the codes until the trim: see code_components in the detector.
+    scores = _fit_stage(members, samples, 1 if trim > 0 else code_components)
+    if trim > 0:
+        kept = [X[_lowest(s, trim)] for X, s in zip(samples, scores)]
+        _fit_stage(members, kept, code_components)
+
+
+def _lowest(scores: np.ndarray, trim: float) -> np.ndarray:
+    """The rows of ``scores`` at or below its ``1 - trim`` quantile, by position.
+
+    As many as ``scores <= np.quantile(scores, 1 - trim)`` holds when no two
+    scores tie; always as many for samples of one size, so that members train
+    on equally many rows.
+    """
+    n_kept = int(np.floor((1.0 - trim) * (len(scores) - 1))) + 1
+    return np.sort(np.argsort(scores, kind="stable")[:n_kept])
+
+
+def _fit_stage(members, samples, code_components) -> list:
+    scaled = [member._scaled_rows(X) for member, X in zip(members, samples)]
+    estimators = [clone(member.estimator) for member in members]
+    fit_all(estimators, scaled)
+    return [
+        member._fit_statistics(estimator, Xs, code_components)
+        for member, estimator, Xs in zip(members, estimators, scaled)
+    ]

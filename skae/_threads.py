@@ -22,18 +22,21 @@ import joblib
 import torch
 from torch import nn
 
+from .nn.members import ParallelLinear
+
 # Forward FLOPs of one batch below which one thread is used: the crossover measured by
 # benchmarks/bench_threads.py (docs/speed.md, Threads).
 ONE_THREAD_FLOPS = 5e7
 
 
-def forward_flops(module: nn.Module, n_features: int, run=None) -> int:
+def forward_flops(module: nn.Module, n_features, run=None) -> int:
     """FLOPs of the linear and convolution layers of ``module`` in ``run`` on one row.
 
     ``run(x)`` (default: ``module(x)``) is called on one row of zeros of
-    ``n_features`` in eval mode, without gradients, and the module is left in
-    its mode: what its layers compute, convolutions included, whatever the
-    module's shape or the part of it that ``run`` uses.
+    ``n_features`` (or of that shape, a tuple) in eval mode, without
+    gradients, and the module is left in its mode: what its layers compute,
+    convolutions included, whatever the module's shape or the part of it
+    that ``run`` uses.
     """
     flops = 0
 
@@ -41,18 +44,26 @@ def forward_flops(module: nn.Module, n_features: int, run=None) -> int:
         nonlocal flops
         if isinstance(layer, nn.Linear):
             flops += 2 * layer.in_features * layer.out_features
+        elif isinstance(layer, ParallelLinear):
+            flops += 2 * layer.weight.numel()
         elif isinstance(layer, nn.modules.conv._ConvTransposeNd):
             flops += 2 * inputs[0].numel() * layer.out_channels // layer.groups * _taps(layer)
         elif isinstance(layer, nn.modules.conv._ConvNd):
             flops += 2 * output.numel() * layer.in_channels // layer.groups * _taps(layer)
 
-    layers = [m for m in module.modules() if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))]
+    kinds = (nn.Linear, ParallelLinear, nn.modules.conv._ConvNd)
+    layers = [m for m in module.modules() if isinstance(m, kinds)]
     handles = [layer.register_forward_hook(count) for layer in layers]
     training = module.training
     try:
         parameter = next(module.parameters(), None)
         device = parameter.device if parameter is not None else "cpu"
-        row = torch.zeros(1, n_features, device=device, dtype=torch.float32)
+        shape = (
+            tuple(n_features)
+            if isinstance(n_features, (tuple, list, torch.Size))
+            else (n_features,)
+        )
+        row = torch.zeros(1, *shape, device=device, dtype=torch.float32)
         with torch.no_grad():
             module.eval()
             (module if run is None else run)(row)
@@ -116,7 +127,7 @@ def torch_threads(n_threads: int):
                 torch.set_num_threads(restore)
 
 
-def threads_for(module: nn.Module, n_features: int, rows: int, n_jobs, device, run=None) -> int:
+def threads_for(module: nn.Module, n_features, rows: int, n_jobs, device, run=None) -> int:
     """The threads to run ``module`` (or ``run``, see forward_flops) on ``rows`` rows at a time.
 
     Off the CPU the host threads only feed the device, and torch's setting is kept.

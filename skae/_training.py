@@ -20,7 +20,14 @@ import numpy as np
 import torch
 
 from . import _engine
-from ._data import InMemoryData, iter_row_blocks, resolve_device, restore_device, to_tensor
+from ._data import (
+    InMemoryData,
+    MemberRows,
+    iter_row_blocks,
+    resolve_device,
+    restore_device,
+    to_tensor,
+)
 from ._distributed import join, local_device, same_seed
 from ._precision import check_compiler, check_precision, compile_mode
 from ._random import init_parameters, make_generator, seed_from_random_state
@@ -28,6 +35,8 @@ from ._streaming import BlockData, is_out_of_core, row_blocks, split_blocks
 from ._threads import threads_for, torch_threads
 from ._utils import added_later_defaults, check_declared_sizes
 from .exceptions import check_weights
+from .nn.losses import Objective
+from .nn.members import MembersObjective, stack_members
 from .nn.modules import in_dtype
 
 OPTIMIZERS = _engine.OPTIMIZERS
@@ -213,13 +222,16 @@ def _check_size(module, n_features: int, max_parameters: int, owner: str) -> Non
     )
 
 
-def _net(module, objective, settings: TrainingSettings, device, shuffle_seed: int, monitor):
+def _net(
+    module, objective, settings: TrainingSettings, device, shuffle_seed: int, monitor, members=False
+):
     return _engine.build_net(
         module,
         objective,
         device=device,
         early_stopping=monitor,
         shuffle_seed=shuffle_seed,
+        members=members,
         **settings.as_dict(),
     )
 
@@ -232,19 +244,77 @@ def train(module, objective, train_data, valid_data, settings, seeds) -> Trainin
     module keeps the weights of the best epoch; ``best_loss`` is the
     monitored loss of the epoch whose weights the module holds.
     """
+    net = _trained_net(module, objective, train_data, valid_data, settings, seeds, False)
+    return _result(net, _engine.plain_history(net), _engine.kept_epoch(net), valid_data is not None)
+
+
+def _trained_net(module, objective, train_data, valid_data, settings, seeds, members):
     monitor = "train_loss" if valid_data is None else "valid_loss"
     device = train_data.device
     _check_speed_settings(settings.precision, compile_mode(settings.compile, device), device)
     check_closure_free(settings.precision, settings.optimizer)
-    net = _net(module, objective, settings, device, torch_seed(seeds), monitor)
+    net = _net(module, objective, settings, device, torch_seed(seeds), monitor, members)
     with _training_threads(module, train_data, settings.batch_size, settings.n_jobs):
         _engine.train(net, train_data, valid_data)
     net.module_.eval()
-    loss_curve = _engine.history_column(net, "train_loss")
-    valid_curve = _engine.history_column(net, "valid_loss") if valid_data is not None else None
+    return net
+
+
+def _result(net, history: list[dict], kept: int, validated: bool) -> TrainingResult:
+    loss_curve = [row["train_loss"] for row in history if "train_loss" in row]
+    valid_curve = [row["valid_loss"] for row in history if "valid_loss" in row]
+    valid_curve = valid_curve if validated else None
     monitored = loss_curve if valid_curve is None else valid_curve
-    best = float(monitored[_engine.kept_epoch(net) - 1])
-    return TrainingResult(net, loss_curve, valid_curve, best)
+    return TrainingResult(net, loss_curve, valid_curve, float(monitored[kept - 1]))
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingPlan:
+    """Everything :func:`train` takes to train one network, made before any training."""
+
+    module: object
+    objective: object
+    train_data: object
+    valid_data: object
+    settings: TrainingSettings
+    seeds: np.random.SeedSequence
+
+    def train(self) -> TrainingResult:
+        """:func:`train` on this plan."""
+        return train(*(getattr(self, f.name) for f in dataclasses.fields(self)))
+
+
+def train_all(plans: list[TrainingPlan]) -> list[TrainingResult]:
+    """Train the networks of ``plans``: side by side as one stacked network when they can be.
+
+    Networks of one shape (see :func:`skae.nn.members.stack_members`) with
+    the same settings, objective and number of rows, in memory on one device,
+    train together: each on its own rows, from its own initial weights, with
+    its own validation rows and early stopping, and comes back as its own
+    net, as :func:`train` gives it (a net that predicts; a later
+    ``partial_fit`` starts a new optimizer, as after loading). Their batches
+    are shuffled from one stream drawn from all the plans' seeds. Other plans
+    are trained one after the other.
+    """
+    stacked = _stackable(plans)
+    if stacked is None:
+        return [plan.train() for plan in plans]
+    first = plans[0]
+    valid = None if first.valid_data is None else MemberRows([p.valid_data.X for p in plans])
+    seeds = np.random.SeedSequence([torch_seed(p.seeds) for p in plans])
+    objective = MembersObjective(first.objective)
+    train_data = MemberRows([p.train_data.X for p in plans])
+    net = _trained_net(stacked, objective, train_data, valid, first.settings, seeds, True)
+    kept = _engine.kept_member_epochs(net, len(plans))
+    results = []
+    for m, (plan, history) in enumerate(zip(plans, _engine.member_histories(net))):
+        plan.module.load_state_dict(net.module_.member_state(m))
+        device = train_data.device
+        member = _net(plan.module.eval(), plan.objective, plan.settings, device, 0, None)
+        results.append(
+            _result(_engine.restore(member, history), history, kept[m], valid is not None)
+        )
+    return results
 
 
 def incremental_net(module, objective, settings, seeds, device):
@@ -293,8 +363,39 @@ def check_closure_free(precision: str, optimizer) -> None:
 
 def _training_threads(module, data, batch_size: int, n_jobs):
     """Run the block with the CPU threads that training ``module`` on ``data`` takes."""
-    n_threads = threads_for(module, data.X.shape[1], batch_size, n_jobs, data.device)
+    n_threads = threads_for(module, tuple(data.X.shape[1:]), batch_size, n_jobs, data.device)
     return torch_threads(n_threads)
+
+
+def _stackable(plans: list[TrainingPlan]):
+    """The plans' modules stacked (see skae.nn.members), or ``None`` if they train apart."""
+    first = plans[0]
+    settings, objective = first.settings, first.objective
+
+    def rows(data):
+        return None if data is None else (type(data), data.sparse, data.y is None, len(data))
+
+    same = all(
+        p.settings == settings
+        and type(p.objective) is Objective
+        and (p.objective.loss, p.objective.penalties) == (objective.loss, [])
+        and (rows(p.train_data), rows(p.valid_data))
+        == (rows(first.train_data), rows(first.valid_data))
+        and p.train_data.device == first.train_data.device
+        for p in plans
+    )
+    if (
+        len(plans) < 2
+        or not same
+        or type(first.train_data) is not InMemoryData
+        or first.train_data.sparse
+        or first.train_data.y is not None
+        or settings.callbacks
+        or LR_SCHEDULES[settings.lr_schedule]  # the learning rate drops member by member
+        or join(settings.distributed) is not None
+    ):
+        return None
+    return stack_members([p.module for p in plans])
 
 
 def run_in_blocks(net, fn, X, max_bytes: int, n_jobs=None) -> np.ndarray:

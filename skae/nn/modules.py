@@ -110,19 +110,34 @@ def in_dtype(module: nn.Module, fn, dtype: torch.dtype):
     tensors = [*module.parameters(), *module.buffers()]
     if all(not t.is_floating_point() or t.dtype == dtype for t in tensors):
         return lambda x: fn(module, x)
-    # deepcopy takes each tensor from the memo: the copy holds the cast tensors, and
-    # the float32 ones are never copied.
-    memo = {}
-    for p in module.parameters():
-        memo[id(p)] = nn.Parameter(p.detach().to(dtype), requires_grad=False)
-    for b in module.buffers():
-        memo[id(b)] = b.to(dtype) if b.is_floating_point() else b
-    for layer in module.modules():  # generators (input noise) are shared, not copied
-        generator = getattr(layer, "generator", None)
-        if generator is not None:
-            memo[id(generator)] = generator
-    cast = copy.deepcopy(module, memo)
+    cast = _cast_copy(module, dtype, {})
     return lambda x: fn(cast, x)
+
+
+def _cast_copy(module: nn.Module, dtype: torch.dtype, memo: dict) -> nn.Module:
+    """A copy of ``module`` and its submodules holding its tensors cast to floating ``dtype``.
+
+    Each (sub)module is copied shallowly, its other attributes (settings,
+    generators) shared: far cheaper than a deep copy, which for a small
+    network costs more than running it. A submodule used twice is copied once.
+    """
+    if id(module) in memo:
+        return memo[id(module)]
+    new = copy.copy(module)
+    memo[id(module)] = new
+    new._parameters = {
+        name: None if p is None else nn.Parameter(p.detach().to(dtype), requires_grad=False)
+        for name, p in module._parameters.items()
+    }
+    new._buffers = {
+        name: b if b is None or not b.is_floating_point() else b.to(dtype)
+        for name, b in module._buffers.items()
+    }
+    new._modules = {
+        name: None if m is None else _cast_copy(m, dtype, memo)
+        for name, m in module._modules.items()
+    }
+    return new
 
 
 class InferencePath(nn.Module):
