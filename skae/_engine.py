@@ -319,7 +319,7 @@ class AutoEncoderNet(NeuralNet):
             total, n_samples = _distributed.sum_across([total, n_samples], device)
             if training:
                 _distributed.agree_buffers(self.module_, self._group)
-        losses = total / max(n_samples, 1)
+        losses = torch.as_tensor(total) / max(n_samples, 1)  # a float once summed across processes
         loss = float(losses.mean())  # one value per member side by side: record their mean
         if not math.isfinite(loss):
             epoch = len(self.history)
