@@ -20,6 +20,7 @@ _EXPORTS = {
     "ConvAutoEncoder": "._conv",
     "DenoisingAutoEncoder": "._denoising",
     "HashingAutoEncoder": "._hashing",
+    "SequenceAutoEncoder": "._sequence",
     "SparseAutoEncoder": "._sparse",
     "StackedAutoEncoder": "._stacked",
     "VariationalAutoEncoder": "._variational",
@@ -27,6 +28,7 @@ _EXPORTS = {
     "AutoEncoderClassifier": "._classifier",
     "AutoEncoderOutlierDetector": "._outlier",
     "AutoEncoderRegressor": "._regressor",
+    "TimeSeriesOutlierDetector": "._timeseries",
     "HammingIndex": ".neighbors",
     "pack_bits": ".neighbors",
     "unpack_bits": ".neighbors",
@@ -76,8 +78,10 @@ if TYPE_CHECKING:  # what type checkers and IDEs see (``as``: re-exported)
     from ._onnx import to_onnx as to_onnx
     from ._outlier import AutoEncoderOutlierDetector as AutoEncoderOutlierDetector
     from ._regressor import AutoEncoderRegressor as AutoEncoderRegressor
+    from ._sequence import SequenceAutoEncoder as SequenceAutoEncoder
     from ._sparse import SparseAutoEncoder as SparseAutoEncoder
     from ._stacked import StackedAutoEncoder as StackedAutoEncoder
+    from ._timeseries import TimeSeriesOutlierDetector as TimeSeriesOutlierDetector
     from ._variational import VariationalAutoEncoder as VariationalAutoEncoder
     from .exceptions import ModelFileError as ModelFileError
     from .exceptions import TrainingDivergedError as TrainingDivergedError

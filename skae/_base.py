@@ -236,7 +236,8 @@ class BaseAutoEncoder(
             )
         check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
         for name in ("activation", "output_activation"):
-            check_module_class(name, getattr(self, name))
+            if name in self._parameter_constraints:  # a recurrent variant has no activation
+                check_module_class(name, getattr(self, name))
         for term in self.penalties or []:
             if not callable(term):
                 raise TypeError(

@@ -38,7 +38,8 @@ def init_parameters(module: torch.nn.Module, generator: torch.Generator) -> None
     """(Re)initialise ``module``'s parameters from ``generator`` only.
 
     Linear and convolution layers get torch's default initialisation
-    (Kaiming-uniform weights, uniform biases), drawn from ``generator``;
+    (Kaiming-uniform weights, uniform biases), and recurrent layers theirs
+    (uniform within 1/sqrt(hidden_size) of 0), drawn from ``generator``;
     other layers with parameters (normalisation layers, PReLU) are reset by
     their own ``reset_parameters``, which is deterministic for those.
     """
@@ -51,5 +52,9 @@ def init_parameters(module: torch.nn.Module, generator: torch.Generator) -> None
                 fan_in, _ = nn.init._calculate_fan_in_and_fan_out(layer.weight)
                 bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
                 nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+        elif isinstance(layer, nn.RNNBase):  # torch's default: uniform in +-1/sqrt(hidden)
+            bound = 1 / math.sqrt(layer.hidden_size) if layer.hidden_size > 0 else 0
+            for weight in layer.parameters():
+                nn.init.uniform_(weight, -bound, bound, generator=generator)
         elif hasattr(layer, "reset_parameters") and layer is not module:
             layer.reset_parameters()

@@ -21,6 +21,7 @@ import threading
 import joblib
 import torch
 from torch import nn
+from torch.nn.utils.rnn import PackedSequence
 
 from .nn.members import ParallelLinear
 
@@ -30,28 +31,37 @@ ONE_THREAD_FLOPS = 5e7
 
 
 def forward_flops(module: nn.Module, n_features, run=None) -> int:
-    """FLOPs of the linear and convolution layers of ``module`` in ``run`` on one row.
+    """FLOPs of the linear, convolution and recurrent layers of ``module`` in ``run`` on one row.
 
     ``run(x)`` (default: ``module(x)``) is called on one row of zeros of
     ``n_features`` (or of that shape, a tuple) in eval mode, without
     gradients, and the module is left in its mode: what its layers compute,
     convolutions included, whatever the module's shape or the part of it
-    that ``run`` uses.
+    that ``run`` uses (a recurrent layer counts every step it runs).
     """
     flops = 0
 
     def count(layer, inputs, output):
         nonlocal flops
-        if isinstance(layer, nn.Linear):
-            flops += 2 * layer.in_features * layer.out_features
+        if isinstance(layer, nn.Linear):  # on every row it gets (every step of a sequence)
+            flops += 2 * layer.in_features * output.numel()
         elif isinstance(layer, ParallelLinear):
             flops += 2 * layer.weight.numel()
+        elif isinstance(layer, nn.RNNBase):  # every step, each gate: input and state products
+            out = output[0]
+            steps = out.data.shape[0] if isinstance(out, PackedSequence) else out.shape[-2]
+            gates = {"GRU": 3, "LSTM": 4}.get(layer.mode, 1)
+            directions = 2 if layer.bidirectional else 1
+            # The first layer reads the input, the others the layer below (both directions).
+            size = layer.input_size + layer.hidden_size
+            size += (layer.num_layers - 1) * (layer.hidden_size * directions + layer.hidden_size)
+            flops += 2 * gates * size * layer.hidden_size * directions * steps
         elif isinstance(layer, nn.modules.conv._ConvTransposeNd):
             flops += 2 * inputs[0].numel() * layer.out_channels // layer.groups * _taps(layer)
         elif isinstance(layer, nn.modules.conv._ConvNd):
             flops += 2 * output.numel() * layer.in_channels // layer.groups * _taps(layer)
 
-    kinds = (nn.Linear, ParallelLinear, nn.modules.conv._ConvNd)
+    kinds = (nn.Linear, ParallelLinear, nn.modules.conv._ConvNd, nn.RNNBase)
     layers = [m for m in module.modules() if isinstance(m, kinds)]
     handles = [layer.register_forward_hook(count) for layer in layers]
     training = module.training

@@ -127,3 +127,114 @@ def load_odds(path):
 
     mat = loadmat(path)
     return np.asarray(mat["X"], dtype=np.float64), np.asarray(mat["y"]).ravel().astype(np.int64)
+
+
+def load_ts(path):
+    """Load a time-series collection from a ``.ts`` file (the sktime and aeon format).
+
+    The format of the UCR/UEA archive: ``#`` comment lines, ``@`` header
+    lines (``@univariate``, ``@dimensions``, ``@equalLength``,
+    ``@seriesLength``, ``@classLabel``, ``@targetLabel``...), then ``@data``
+    and one case per line, its channels separated by ``:``, the values of a
+    channel by ``,`` (``?`` for a missing value), and its label last when the
+    header declares one.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.ts`` file, e.g. ``GunPoint_TRAIN.ts``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_cases, n_channels, n_timepoints), float64, or list of ndarray
+        The cases in aeon's layout; when their lengths differ, a list of
+        ``(n_channels, n_timepoints_i)`` arrays. Missing values are NaN.
+    y : ndarray of shape (n_cases,) or None
+        The class labels (strings, as in the file) with ``@classLabel true``,
+        the targets (float64) with ``@targetLabel true``, else ``None``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skae.datasets import load_ts
+    >>> path = os.path.join(tempfile.mkdtemp(), "tiny.ts")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("@problemName tiny\\n@univariate false\\n@dimensions 2\\n"
+    ...                 "@classLabel true a b\\n@data\\n1,2,3:4,5,6:a\\n7,8,9:1,2,3:b\\n")
+    >>> X, y = load_ts(path)
+    >>> X.shape, y.tolist()
+    ((2, 2, 3), ['a', 'b'])
+    """
+    path = Path(path)
+    header, cases, labels = {}, [], []
+    in_data = False
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if not in_data:
+                if not line.startswith("@"):
+                    raise ValueError(f"{path}, line {number}: expected an @ header line or @data.")
+                key, _, value = line[1:].partition(" ")
+                key = key.lower()
+                if key == "data":
+                    in_data = True
+                    _check_ts_header(path, header)
+                else:
+                    header[key] = value.strip()
+                continue
+            case, label = _parse_ts_case(path, number, line, header)
+            cases.append(case)
+            labels.append(label)
+    if not in_data:
+        raise ValueError(f"{path} has no @data line: it is not a .ts file.")
+    if not cases:
+        raise ValueError(f"{path} holds no cases after @data.")
+    y = None
+    if _ts_flag(header, "classlabel"):
+        y = np.asarray(labels, dtype=str)
+    elif _ts_flag(header, "targetlabel"):
+        y = np.asarray(labels, dtype=np.float64)
+    if len({case.shape for case in cases}) == 1:
+        return np.stack(cases), y
+    return cases, y
+
+
+def _ts_flag(header: dict, key: str) -> bool:
+    return header.get(key, "false").split(" ")[0].lower() == "true"
+
+
+def _check_ts_header(path, header: dict) -> None:
+    if _ts_flag(header, "timestamps"):
+        raise ValueError(
+            f"{path} declares @timeStamps true, which load_ts does not read; give the values "
+            "without timestamps (aeon.datasets.load_from_ts_file reads them)."
+        )
+
+
+def _parse_ts_case(path, number: int, line: str, header: dict):
+    fields = line.split(":")
+    labelled = _ts_flag(header, "classlabel") or _ts_flag(header, "targetlabel")
+    label = fields.pop().strip() if labelled else None
+    if labelled:
+        declared = header["classlabel"].split()[1:] if _ts_flag(header, "classlabel") else None
+        if declared and label not in declared:
+            raise ValueError(
+                f"{path}, line {number}: label {label!r} is not among the declared "
+                f"@classLabel values {declared}."
+            )
+    expected = int(header["dimensions"]) if "dimensions" in header else None
+    if expected is not None and len(fields) != expected:
+        raise ValueError(
+            f"{path}, line {number}: {len(fields)} channels, but @dimensions says {expected}."
+        )
+    try:
+        channels = [
+            [np.nan if v.strip() == "?" else float(v) for v in field.split(",")] for field in fields
+        ]
+    except ValueError as exc:
+        raise ValueError(f"{path}, line {number}: a value is not a number ({exc}).") from None
+    if len({len(channel) for channel in channels}) != 1:
+        raise ValueError(f"{path}, line {number}: its channels have different lengths.")
+    return np.asarray(channels, dtype=np.float64), label

@@ -27,6 +27,10 @@ def small_estimators():
             code_components=3,
             random_state=0,
         ),
+        # Windows of 6 timestamps every 2: the checks' rows are the timestamps of a series.
+        skae.TimeSeriesOutlierDetector(
+            skae.SequenceAutoEncoder(**FAST), window_size=6, stride=2, random_state=0
+        ),
         skae.AutoEncoderClassifier(tiny, **head),
         skae.AutoEncoderRegressor(tiny, **head),
         skae.HammingIndex(
@@ -56,6 +60,7 @@ def default_estimators():
     ]
     return autoencoders + [
         skae.AutoEncoderOutlierDetector(),
+        skae.TimeSeriesOutlierDetector(),
         skae.AutoEncoderClassifier(max_epochs=HEAD_CHECK_EPOCHS),
         skae.AutoEncoderRegressor(max_epochs=HEAD_CHECK_EPOCHS),
         skae.HammingIndex(),

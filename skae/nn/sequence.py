@@ -1,0 +1,143 @@
+"""A recurrent encoder-decoder for sequences, on sequences given as flat rows."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+from .losses import RECONSTRUCTION_LOSSES, Objective
+
+CELLS = {"gru": nn.GRU, "lstm": nn.LSTM}
+
+
+class SequenceAutoEncoderModule(nn.Module):
+    """Encoder-decoder RNN whose code is the context vector of a sequence.
+
+    Rows hold a case's ``n_channels x n_timepoints`` values channel-major
+    (as ``X.reshape(n, -1)`` gives for aeon's ``(n, channels, timepoints)``
+    layout) and, when ``masked``, then one 0/1 value per timepoint that marks
+    the real steps of a case padded at its end. The encoder is a stack of
+    recurrent layers that reads the real steps only (packed); the final state
+    of its last layer (both directions' when ``bidirectional``) maps linearly
+    to the code. The decoder rebuilds the whole sequence from the code alone:
+    recurrent layers of the mirrored widths, each starting from a state set
+    by the code and the first reading the code at every step, then a linear
+    read-out of the channels per step and ``output_activation``.
+
+    Parameters
+    ----------
+    n_channels, n_timepoints : int
+        Shape of a case.
+    n_components : int
+        Size of the code.
+    hidden_sizes : sequence of int
+        Units of the encoder's recurrent layers, from the input inwards.
+    cell : {"gru", "lstm"}
+        The recurrent cell.
+    bidirectional : bool
+        Whether the encoder's layers also read each sequence backwards.
+    output_activation : nn.Module
+        Applied to the read-out.
+    masked : bool
+        Whether rows end with the mask of real timepoints.
+
+    Examples
+    --------
+    >>> import torch
+    >>> module = SequenceAutoEncoderModule(2, 5, 3, [8])
+    >>> out = module(torch.randn(4, 10))
+    >>> out["code"].shape, out["reconstruction"].shape
+    (torch.Size([4, 3]), torch.Size([4, 10]))
+    """
+
+    def __init__(
+        self,
+        n_channels: int,
+        n_timepoints: int,
+        n_components: int,
+        hidden_sizes,
+        *,
+        cell: str = "gru",
+        bidirectional: bool = False,
+        output_activation: nn.Module | None = None,
+        masked: bool = False,
+    ):
+        super().__init__()
+        self.n_channels, self.n_timepoints, self.masked = n_channels, n_timepoints, masked
+        rnn = CELLS[cell]
+        self.is_lstm = cell == "lstm"
+        directions = 2 if bidirectional else 1
+        widths = [n_channels, *(h * directions for h in hidden_sizes)]
+        self.encoder = nn.ModuleList(
+            rnn(n_in, h, batch_first=True, bidirectional=bidirectional)
+            for n_in, h in zip(widths[:-1], hidden_sizes)
+        )
+        self.to_code = nn.Linear(widths[-1], n_components)
+        mirrored = list(reversed(hidden_sizes))
+        self.starts = nn.ModuleList(nn.Linear(n_components, h) for h in mirrored)
+        self.decoder = nn.ModuleList(
+            rnn(n_in, h, batch_first=True) for n_in, h in zip([n_components, *mirrored], mirrored)
+        )
+        self.read_out = nn.Linear(mirrored[-1], n_channels)
+        self.output_activation = output_activation or nn.Identity()
+
+    def steps(self, rows: torch.Tensor) -> torch.Tensor:
+        """The values of ``rows`` as ``(n, n_timepoints, n_channels)``."""
+        values = rows[:, : self.n_channels * self.n_timepoints]
+        return values.reshape(-1, self.n_channels, self.n_timepoints).transpose(1, 2)
+
+    def encode(self, rows: torch.Tensor) -> torch.Tensor:
+        x = self.steps(rows)
+        if self.masked:
+            lengths = rows[:, self.n_channels * self.n_timepoints :].sum(dim=1)
+            lengths = lengths.round().long().clamp(min=1).cpu()
+            x = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        for layer in self.encoder:
+            x, state = layer(x)
+        hidden = state[0] if self.is_lstm else state  # (directions, n, units)
+        return self.to_code(torch.cat(list(hidden), dim=1))
+
+    def decode(self, code: torch.Tensor) -> torch.Tensor:
+        n = code.shape[0]
+        x = code.unsqueeze(1).expand(n, self.n_timepoints, code.shape[1])
+        for start, layer in zip(self.starts, self.decoder):
+            h0 = torch.tanh(start(code)).unsqueeze(0)
+            x, _ = layer(x, (h0, torch.zeros_like(h0)) if self.is_lstm else h0)
+        steps = self.output_activation(self.read_out(x))  # (n, n_timepoints, n_channels)
+        return steps.transpose(1, 2).reshape(n, -1)
+
+    def forward(self, rows: torch.Tensor) -> dict[str, torch.Tensor]:
+        code = self.encode(rows)
+        return {"reconstruction": self.decode(code), "code": code}
+
+
+class SequenceObjective(Objective):
+    """Reconstruction loss over the real timepoints of each case only.
+
+    Rows are those of :class:`SequenceAutoEncoderModule`: with a mask, the
+    loss of a case is the mean over its real timepoints and channels, so
+    padded steps count neither in the loss nor in its scale.
+    """
+
+    def __init__(self, loss: str, n_channels: int, n_timepoints: int, masked: bool, penalties=()):
+        super().__init__(loss, penalties)
+        self.n_channels, self.n_timepoints, self.masked = n_channels, n_timepoints, masked
+
+    def per_sample(self, output: dict, target: torch.Tensor) -> torch.Tensor:
+        width = self.n_channels * self.n_timepoints
+        reconstruction, values = output["reconstruction"], target[:, :width]
+        if not self.masked:
+            return RECONSTRUCTION_LOSSES[self.loss](reconstruction, values)
+        mask = target[:, width:].repeat(1, self.n_channels)  # channel-major, as the values
+        # Padded steps hold 0 and are reconstructed as 0 here: no loss, no gradient.
+        per_value = _per_value(self.loss, reconstruction * mask, values * mask)
+        return (per_value * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
+
+
+def _per_value(loss: str, reconstruction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    if loss == "mse":
+        return (reconstruction - target).pow(2)
+    return nn.functional.binary_cross_entropy(
+        reconstruction.clamp(1e-7, 1 - 1e-7), target.clamp(0, 1), reduction="none"
+    )
