@@ -33,7 +33,7 @@ def all_estimators(type_filter=None) -> list[tuple[str, type]]:
     >>> [name for name, _ in skae.all_estimators(type_filter="classifier")]
     ['AutoEncoderClassifier']
     >>> len(skae.all_estimators(type_filter="transformer"))
-    9
+    10
     """
     import sklearn.base
 
