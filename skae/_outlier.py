@@ -7,7 +7,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OutlierMixin, clone
+from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.random import sample_without_replacement
@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoEncoder
 from ._blockwise import blockwise
+from ._detection import outlier_threshold, seeded_clone
 from ._outlier_member import OutlierMember, fit_members
 from ._random import seed_from_random_state
 from ._utils import (
@@ -291,10 +292,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     def _make_estimator(self, n_features: int, seed: int):
         if self.estimator is None:
             return default_autoencoder(n_features, seed)
-        estimator = clone(self.estimator)
-        # Every nested seed too (an autoencoder inside a Pipeline), as bagging's members get.
-        keys = [key for key in estimator.get_params(deep=True) if key.endswith("random_state")]
-        return estimator.set_params(**dict.fromkeys(keys, seed))
+        return seeded_clone(self.estimator, seed)
 
     def _make_scaler(self):
         if isinstance(self.scaler, str):
@@ -390,7 +388,7 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
             self.members_ = members
             self.members_samples_ = samples
             self.decision_scores_ = self._outlier_score(X)
-            self.offset_ = -self._threshold(self.decision_scores_)
+            self.offset_ = -outlier_threshold(self.decision_scores_, self.contamination)
         return self
 
     def _check_restored(self) -> None:
@@ -416,12 +414,6 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
     def _outlier_score(self, X) -> np.ndarray:
         """Higher is more abnormal: the mean of the autoencoders' scores."""
         return np.mean([member.outlier_scores(X) for member in self.members_], axis=0)
-
-    def _threshold(self, errors: np.ndarray) -> float:
-        if self.contamination == "auto":
-            q1, q3 = np.percentile(errors, [25.0, 75.0])
-            return float(q3 + 1.5 * (q3 - q1))
-        return float(np.percentile(errors, 100.0 * (1.0 - self.contamination)))
 
     __sklearn_is_fitted__ = fitted_once("offset_")
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OutlierMixin, clone
+from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._detection import outlier_threshold, seeded_clone
 from ._sequence import SequenceAutoEncoder
 from ._utils import HasMethods, Interval, StrOptions, fitted_once, fresh_fit
 
@@ -268,15 +269,13 @@ class TimeSeriesOutlierDetector(OutlierMixin, BaseEstimator):
             windows, _ = self._windows(series)
             estimator = self._make_estimator()
             self.estimator_ = estimator.fit(windows)
-            self.offset_ = -self._threshold(self._timestamp_scores(series))
+            self.offset_ = -outlier_threshold(self._timestamp_scores(series), self.contamination)
         return self
 
     def _make_estimator(self):
         if self.estimator is None:
             return default_sequence_autoencoder(self.random_state)
-        estimator = clone(self.estimator)
-        keys = [k for k in estimator.get_params(deep=True) if k.endswith("random_state")]
-        return estimator.set_params(**dict.fromkeys(keys, self.random_state))
+        return seeded_clone(self.estimator, self.random_state)
 
     def _timestamp_scores(self, series: np.ndarray) -> np.ndarray:
         """Outlier score of each timestamp (higher is more abnormal), in float64."""
@@ -292,12 +291,6 @@ class TimeSeriesOutlierDetector(OutlierMixin, BaseEstimator):
         totals = np.bincount(covered.ravel(), weights=values, minlength=n)
         counts = np.bincount(covered.ravel(), minlength=n)
         return totals / counts
-
-    def _threshold(self, scores: np.ndarray) -> float:
-        if self.contamination == "auto":
-            q1, q3 = np.percentile(scores, [25.0, 75.0])
-            return float(q3 + 1.5 * (q3 - q1))
-        return float(np.percentile(scores, 100.0 * (1.0 - self.contamination)))
 
     __sklearn_is_fitted__ = fitted_once("offset_")
 
