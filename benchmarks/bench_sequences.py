@@ -18,6 +18,11 @@ Three measurements, each printed as a table (``--part``):
   within 100 points of the labelled region, beside IsolationForest on the
   same windows.
 
+``--model conv`` replaces the sequence autoencoder of the first two by a
+temporal convolution (``ConvAutoEncoder`` reading each case as a
+``(channels, 1, timepoints)`` image), to choose between the two by
+measurement.
+
 Run with one thread per process for comparable timings::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_sequences.py --part features --datasets GunPoint
@@ -41,7 +46,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skae import SequenceAutoEncoder, TimeSeriesOutlierDetector
+from skae import ConvAutoEncoder, SequenceAutoEncoder, TimeSeriesOutlierDetector
 from skae.datasets import load_ts
 
 DATA = Path(os.environ.get("SKAE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -58,7 +63,38 @@ def load(name):
     return (X_train - mean) / std, y_train, (X_test - mean) / std, y_test
 
 
+class TemporalConv:
+    """``ConvAutoEncoder`` reading each case as a ``(channels, 1, timepoints)`` image.
+
+    With a height of 1, its stride-2 convolutions run along time only: a
+    temporal-convolution autoencoder, for comparison with the recurrent one.
+    """
+
+    def __init__(self, n_components, args, seed):
+        self.model = ConvAutoEncoder(
+            n_components=n_components,
+            hidden_layer_sizes=(32, 64, 64),
+            max_epochs=args.epochs,
+            lr=args.lr,
+            batch_size=args.batch_size,
+            random_state=seed,
+        )
+
+    def fit(self, X):
+        self.model.set_params(image_shape=(X.shape[1], 1, X.shape[2]))
+        self.model.fit(X.reshape(len(X), -1))
+        return self
+
+    def transform(self, X):
+        return self.model.transform(X.reshape(len(X), -1))
+
+    def score_samples(self, X):
+        return self.model.score_samples(X.reshape(len(X), -1))
+
+
 def sequence_model(n_components, args, seed=0):
+    if args.model == "conv":
+        return TemporalConv(n_components, args, seed)
     return SequenceAutoEncoder(
         n_components=n_components,
         hidden_layer_sizes=(args.hidden,),
@@ -74,7 +110,8 @@ def classifier():
 
 
 def features(names, args):
-    print("| data | k | sequence AE + LR | PCA + LR | 1-NN raw | AE fit s |")
+    label = {"recurrent": "sequence AE", "conv": "temporal conv AE"}[args.model]
+    print(f"| data | k | {label} + LR | PCA + LR | 1-NN raw | AE fit s |")
     print("|---|---|---|---|---|---|")
     means = {}
     for name in names:
@@ -105,7 +142,8 @@ def features(names, args):
 
 
 def oneclass(names, args):
-    print("| data | sequence AE | IsolationForest | PCA |")
+    label = {"recurrent": "sequence AE", "conv": "temporal conv AE"}[args.model]
+    print(f"| data | {label} | IsolationForest | PCA |")
     print("|---|---|---|---|")
     all_rows = []
     for name in names:
@@ -174,6 +212,12 @@ def main():
     parser.add_argument("--part", choices=["features", "oneclass", "archive"], required=True)
     parser.add_argument("--datasets", nargs="+", default=UCR)
     parser.add_argument("--components", type=int, nargs="+", default=[8, 16])
+    parser.add_argument(
+        "--model",
+        choices=["recurrent", "conv"],
+        default="recurrent",
+        help="the SequenceAutoEncoder, or a temporal convolution (ConvAutoEncoder on 1 x T)",
+    )
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--lr", type=float, default=3e-3)
