@@ -16,7 +16,8 @@ Three measurements, each printed as a table (``--part``):
 - ``archive``: KDD-TSAD 135 of the UCR anomaly archive: fitted on TRAIN,
   scored on TEST; right when the single most anomalous timestamp falls
   within 100 points of the labelled region, beside IsolationForest on the
-  same windows.
+  same windows and PyOD's ``LSTMAD`` (when PyOD is installed) on the same
+  window length for as many epochs, with fit and score times.
 
 ``--model conv`` replaces the sequence autoencoder of the first two by a
 temporal convolution (``ConvAutoEncoder`` reading each case as a
@@ -205,6 +206,17 @@ def archive(args):
         totals[start : start + size] += score
         counts[start : start + size] += 1
     print(f"IsolationForest on windows of {size}: {verdict(int(np.argmax(totals / counts)))}")
+    try:
+        from pyod.models.ts_lstm import LSTMAD
+    except ImportError:
+        print("PyOD is not installed: no LSTMAD row (pip install pyod).")
+        return
+    # PyOD's LSTM forecaster on the same window, for as many epochs as skae's default.
+    start = time.perf_counter()
+    lstm = LSTMAD(window_size=size, epochs=50).fit(train[:, np.newaxis])
+    worst = int(np.argmax(lstm.decision_function(test[:, np.newaxis])))
+    seconds = time.perf_counter() - start
+    print(f"PyOD LSTMAD, window {size}, 50 epochs: {verdict(worst)}, {seconds:.1f} s")
 
 
 def main():
