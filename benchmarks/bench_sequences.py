@@ -48,6 +48,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skae import ConvAutoEncoder, SequenceAutoEncoder, TimeSeriesOutlierDetector
+from skae._timeseries import timestamp_scores
 from skae.datasets import load_ts
 
 DATA = Path(os.environ.get("SKAE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -199,13 +200,9 @@ def archive(args):
     windows = np.lib.stride_tricks.sliding_window_view(train, size)[:: args.stride]
     forest = IsolationForest(random_state=0).fit(windows)
     test_windows = np.lib.stride_tricks.sliding_window_view(test, size)
-    window_scores = -forest.score_samples(test_windows)
-    totals = np.zeros(len(test))
-    counts = np.zeros(len(test))
-    for start, score in enumerate(window_scores):
-        totals[start : start + size] += score
-        counts[start : start + size] += 1
-    print(f"IsolationForest on windows of {size}: {verdict(int(np.argmax(totals / counts)))}")
+    starts = np.arange(len(test_windows))
+    scores = timestamp_scores(-forest.score_samples(test_windows), starts, size, len(test))
+    print(f"IsolationForest on windows of {size}: {verdict(int(np.argmax(scores)))}")
     try:
         from pyod.models.ts_lstm import LSTMAD
     except ImportError:

@@ -21,14 +21,15 @@ def _cases(X):
     return [case[np.newaxis] if case.ndim == 1 else case for case in cases]
 
 
-def sequence_layout(X):
+def sequence_layout(X, cases=None):
     """``(n_channels, n_timepoints, masked)`` of sequences ``X``, or ``None`` for 2-D rows.
 
     ``X`` is aeon's 3-D ``(n_cases, n_channels, n_timepoints)`` array, or a
     list of ``(n_channels, n_timepoints_i)`` cases (``masked`` when their
     lengths differ); 2-D ``(n_cases, n_timepoints)`` data are univariate rows.
+    ``cases`` is ``_cases(X)`` when the caller has it already.
     """
-    cases = _cases(X)
+    cases = _cases(X) if cases is None else cases
     if cases is not None:
         if len({case.shape[0] for case in cases}) != 1:
             raise ValueError("The cases of X have different numbers of channels; give each alike.")
@@ -208,14 +209,14 @@ class SequenceAutoEncoder(BaseAutoEncoder):
 
     # -- input: sequences as rows -------------------------------------------------------
     def _prepare_input(self, X):
-        layout = sequence_layout(X)
+        cases = _cases(X)  # converted once, for the layout and the rows
+        layout = sequence_layout(X, cases)
         if layout is None:
             return X  # 2-D rows: univariate sequences, validated as rows
         n_channels, n_timepoints, masked = layout
         if hasattr(self, "n_timepoints_"):  # transform: the fitted layout decides
             self._check_layout(n_channels, n_timepoints, masked)
             n_timepoints, masked = self.n_timepoints_, self.masked_
-        cases = _cases(X)
         if cases is None:  # a 3-D array
             X = np.asarray(X)
             rows = X.reshape(X.shape[0], -1)

@@ -80,6 +80,28 @@ def period_window(series: np.ndarray, max_lag: int) -> int | None:
     return int(peaks[np.argmax(acf[peaks])]) if len(peaks) else None
 
 
+def timestamp_scores(window_scores, starts, size: int, n: int, aggregation="mean"):
+    """Each of ``n`` timestamps' score: the mean or max of the windows that cover it.
+
+    Window ``i`` covers the ``size`` timestamps from ``starts[i]``; every
+    timestamp must be covered by at least one window.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae._timeseries import timestamp_scores
+    >>> timestamp_scores(np.array([1.0, 3.0]), np.array([0, 1]), 2, 3)
+    array([1., 2., 3.])
+    """
+    covered = (np.asarray(starts)[:, np.newaxis] + np.arange(size)).ravel()
+    values = np.repeat(np.asarray(window_scores, dtype=np.float64), size)
+    if aggregation == "max":
+        scores = np.full(n, -np.inf)
+        np.maximum.at(scores, covered, values)
+        return scores
+    return np.bincount(covered, weights=values, minlength=n) / np.bincount(covered, minlength=n)
+
+
 class TimeSeriesOutlierDetector(OutlierMixin, BaseEstimator):
     """Anomaly detection in one long series: an autoencoder on its sliding windows.
 
@@ -266,10 +288,10 @@ class TimeSeriesOutlierDetector(OutlierMixin, BaseEstimator):
             self.mean_ = series.mean(axis=0).astype(np.float64)
             scale = series.std(axis=0).astype(np.float64)
             self.scale_ = np.where(scale > 0, scale, 1.0)
-            windows, _ = self._windows(series)
-            estimator = self._make_estimator()
-            self.estimator_ = estimator.fit(windows)
-            self.offset_ = -outlier_threshold(self._timestamp_scores(series), self.contamination)
+            windows, starts = self._windows(series)
+            self.estimator_ = self._make_estimator().fit(windows)
+            scores = self._scores_of(windows, starts, len(series))
+            self.offset_ = -outlier_threshold(scores, self.contamination)
         return self
 
     def _make_estimator(self):
@@ -277,20 +299,10 @@ class TimeSeriesOutlierDetector(OutlierMixin, BaseEstimator):
             return default_sequence_autoencoder(self.random_state)
         return seeded_clone(self.estimator, self.random_state)
 
-    def _timestamp_scores(self, series: np.ndarray) -> np.ndarray:
-        """Outlier score of each timestamp (higher is more abnormal), in float64."""
-        windows, starts = self._windows(series)
+    def _scores_of(self, windows, starts, n: int) -> np.ndarray:
+        """Outlier score of each of ``n`` timestamps (higher is more abnormal), in float64."""
         window_scores = -np.asarray(self.estimator_.score_samples(windows), dtype=np.float64)
-        n, size = len(series), self.window_size_
-        covered = starts[:, np.newaxis] + np.arange(size)  # (n_windows, window_size)
-        values = np.repeat(window_scores, size)
-        if self.score_aggregation == "max":
-            scores = np.full(n, -np.inf)
-            np.maximum.at(scores, covered.ravel(), values)
-            return scores
-        totals = np.bincount(covered.ravel(), weights=values, minlength=n)
-        counts = np.bincount(covered.ravel(), minlength=n)
-        return totals / counts
+        return timestamp_scores(window_scores, starts, self.window_size_, n, self.score_aggregation)
 
     __sklearn_is_fitted__ = fitted_once("offset_")
 
@@ -318,7 +330,8 @@ class TimeSeriesOutlierDetector(OutlierMixin, BaseEstimator):
             Minus the aggregated reconstruction error of the windows covering
             each timestamp, in float64.
         """
-        return -self._timestamp_scores(self._validated(X))
+        series = self._validated(X)
+        return -self._scores_of(*self._windows(series), len(series))
 
     def decision_function(self, X):
         """Shifted score of each timestamp: negative for outliers.

@@ -245,7 +245,7 @@ def train(module, objective, train_data, valid_data, settings, seeds) -> Trainin
     monitored loss of the epoch whose weights the module holds.
     """
     net = _trained_net(module, objective, train_data, valid_data, settings, seeds, False)
-    return _result(net, _engine.plain_history(net), _engine.kept_epoch(net), valid_data is not None)
+    return _result(net, net.history, _engine.kept_epoch(net), valid_data is not None)
 
 
 def _trained_net(module, objective, train_data, valid_data, settings, seeds, members):
@@ -260,7 +260,8 @@ def _trained_net(module, objective, train_data, valid_data, settings, seeds, mem
     return net
 
 
-def _result(net, history: list[dict], kept: int, validated: bool) -> TrainingResult:
+def _result(net, history, kept: int, validated: bool) -> TrainingResult:
+    """The result of ``net`` from its epoch rows ``history`` and its (1-based) kept epoch."""
     loss_curve = [row["train_loss"] for row in history if "train_loss" in row]
     valid_curve = [row["valid_loss"] for row in history if "valid_loss" in row]
     valid_curve = valid_curve if validated else None
@@ -306,10 +307,10 @@ def train_all(plans: list[TrainingPlan]) -> list[TrainingResult]:
     train_data = MemberRows([p.train_data.X for p in plans])
     net = _trained_net(stacked, objective, train_data, valid, first.settings, seeds, True)
     kept = _engine.kept_member_epochs(net, len(plans))
+    device = train_data.device
     results = []
     for m, (plan, history) in enumerate(zip(plans, _engine.member_histories(net))):
         plan.module.load_state_dict(net.module_.member_state(m))
-        device = train_data.device
         member = _net(plan.module.eval(), plan.objective, plan.settings, device, 0, None)
         results.append(
             _result(_engine.restore(member, history), history, kept[m], valid is not None)

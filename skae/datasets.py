@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -167,67 +168,72 @@ def load_ts(path):
     """
     path = Path(path)
     header, cases, labels = {}, [], []
-    in_data = False
+    spec = None  # what the header says, read once at @data
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
-            if not in_data:
+            if spec is None:
                 if not line.startswith("@"):
                     raise ValueError(f"{path}, line {number}: expected an @ header line or @data.")
                 key, _, value = line[1:].partition(" ")
                 key = key.lower()
                 if key == "data":
-                    in_data = True
-                    _check_ts_header(path, header)
+                    spec = _ts_spec(path, header)
                 else:
                     header[key] = value.strip()
                 continue
-            case, label = _parse_ts_case(path, number, line, header)
+            case, label = _parse_ts_case(path, number, line, spec)
             cases.append(case)
             labels.append(label)
-    if not in_data:
+    if spec is None:
         raise ValueError(f"{path} has no @data line: it is not a .ts file.")
     if not cases:
         raise ValueError(f"{path} holds no cases after @data.")
     y = None
-    if _ts_flag(header, "classlabel"):
+    if spec.classes is not None:
         y = np.asarray(labels, dtype=str)
-    elif _ts_flag(header, "targetlabel"):
+    elif spec.targets:
         y = np.asarray(labels, dtype=np.float64)
     if len({case.shape for case in cases}) == 1:
         return np.stack(cases), y
     return cases, y
 
 
+class _TsSpec(NamedTuple):
+    classes: list | None  # the declared class labels, with @classLabel true
+    targets: bool  # @targetLabel true
+    channels: int | None  # @dimensions
+
+
 def _ts_flag(header: dict, key: str) -> bool:
     return header.get(key, "false").split(" ")[0].lower() == "true"
 
 
-def _check_ts_header(path, header: dict) -> None:
+def _ts_spec(path, header: dict) -> _TsSpec:
     if _ts_flag(header, "timestamps"):
         raise ValueError(
             f"{path} declares @timeStamps true, which load_ts does not read; give the values "
             "without timestamps (aeon.datasets.load_from_ts_file reads them)."
         )
+    classes = header["classlabel"].split()[1:] if _ts_flag(header, "classlabel") else None
+    channels = int(header["dimensions"]) if "dimensions" in header else None
+    return _TsSpec(classes, _ts_flag(header, "targetlabel"), channels)
 
 
-def _parse_ts_case(path, number: int, line: str, header: dict):
+def _parse_ts_case(path, number: int, line: str, spec: _TsSpec):
     fields = line.split(":")
-    labelled = _ts_flag(header, "classlabel") or _ts_flag(header, "targetlabel")
+    labelled = spec.classes is not None or spec.targets
     label = fields.pop().strip() if labelled else None
-    if labelled:
-        declared = header["classlabel"].split()[1:] if _ts_flag(header, "classlabel") else None
-        if declared and label not in declared:
-            raise ValueError(
-                f"{path}, line {number}: label {label!r} is not among the declared "
-                f"@classLabel values {declared}."
-            )
-    expected = int(header["dimensions"]) if "dimensions" in header else None
-    if expected is not None and len(fields) != expected:
+    if spec.classes and label not in spec.classes:
         raise ValueError(
-            f"{path}, line {number}: {len(fields)} channels, but @dimensions says {expected}."
+            f"{path}, line {number}: label {label!r} is not among the declared "
+            f"@classLabel values {spec.classes}."
+        )
+    if spec.channels is not None and len(fields) != spec.channels:
+        raise ValueError(
+            f"{path}, line {number}: {len(fields)} channels, but @dimensions says {spec.channels}."
         )
     try:
         channels = [
