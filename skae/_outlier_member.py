@@ -156,7 +156,7 @@ class OutlierMember:
             n_components=n_components,
             covariance_type="full",
             reg_covar=1e-4,
-            # One Gaussian is the same from any start: skip k-means, which costs ten times more.
+            # One Gaussian is the same from any start: it needs no k-means to begin from.
             init_params="kmeans" if n_components > 1 else "random_from_data",
             random_state=self.random_state,
         )

@@ -294,6 +294,16 @@ class TimeSeriesOutlierDetector(OutlierMixin, BaseEstimator):
             self.offset_ = -outlier_threshold(scores, self.contamination)
         return self
 
+    def _check_restored(self) -> None:
+        """Refuse a standardisation that does not fit the series it reads (see skae._state)."""
+        shape = (self.n_features_in_,)
+        if self.mean_.shape != shape or self.scale_.shape != shape:
+            raise ValueError("The mean and scale do not have one value per channel.")
+        if not (np.isfinite(self.mean_).all() and (self.scale_ > 0).all()):
+            raise ValueError("The scale of each channel must be positive, and the means finite.")
+        if self.window_size_ < 1:
+            raise ValueError(f"window_size_={self.window_size_} is not a window.")
+
     def _make_estimator(self):
         if self.estimator is None:
             return default_sequence_autoencoder(self.random_state)

@@ -4,9 +4,11 @@ import pickle
 
 import numpy as np
 import pytest
+from model_files import consistent, load_bytes, parts, rezip
+from safetensors.numpy import load as load_arrays
 
 import skae
-from skae import SequenceAutoEncoder, TimeSeriesOutlierDetector
+from skae import ModelFileError, SequenceAutoEncoder, TimeSeriesOutlierDetector
 from skae._timeseries import period_window
 
 SMALL_AE = dict(n_components=4, hidden_layer_sizes=(16,), max_epochs=15, lr=1e-2)
@@ -96,3 +98,22 @@ def test_round_trips_through_pickle_and_skae_save(planted, tmp_path):
     skae.save(detector, tmp_path / "d.skae")
     for loaded in (pickle.loads(pickle.dumps(detector)), skae.load(tmp_path / "d.skae")):
         np.testing.assert_array_equal(loaded.score_samples(test), scores)
+
+
+@pytest.mark.parametrize(
+    ("array", "value", "match"),
+    [
+        ("@scale_", np.ones(3), "one value per channel"),
+        ("@mean_", np.zeros(2), "one value per channel"),
+        ("@scale_", np.zeros(1), "must be positive"),
+    ],
+)
+def test_a_file_whose_standardisation_does_not_fit_is_refused(
+    planted, tmp_path, array, value, match
+):
+    skae.save(planted[0], tmp_path / "d.skae")
+    config, blob = parts((tmp_path / "d.skae").read_bytes())
+    arrays = dict(load_arrays(blob))
+    arrays[array] = value
+    with pytest.raises(ModelFileError, match=match):
+        load_bytes(rezip(*consistent(config, arrays)), tmp_path)

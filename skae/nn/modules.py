@@ -118,8 +118,8 @@ def _cast_copy(module: nn.Module, dtype: torch.dtype, memo: dict) -> nn.Module:
     """A copy of ``module`` and its submodules holding its tensors cast to floating ``dtype``.
 
     Each (sub)module is copied shallowly, its other attributes (settings,
-    generators) shared: far cheaper than a deep copy, which for a small
-    network costs more than running it. A submodule used twice is copied once.
+    generators) shared, rather than deep-copied with everything it holds.
+    A submodule used twice is copied once.
     """
     if id(module) in memo:
         return memo[id(module)]
