@@ -7,7 +7,8 @@ Three measurements, each printed as a table (``--part``):
   ``LogisticRegression`` trained on the TRAIN codes is scored (accuracy) on
   the TEST codes, beside a ``LogisticRegression`` on PCA codes of the same
   size (of the flattened series) and 1-NN with Euclidean distance on the
-  raw series.
+  raw series. The autoencoder's accuracy and fit time are means over
+  ``--seeds`` seeds.
 - ``oneclass``: one-class detection. For each collection and each class in
   turn, the detectors are fitted on the TRAIN cases of that class and score
   the TEST cases, the other classes being the anomalies (ROC-AUC): the
@@ -16,13 +17,14 @@ Three measurements, each printed as a table (``--part``):
 - ``archive``: KDD-TSAD 135 of the UCR anomaly archive: fitted on TRAIN,
   scored on TEST; right when the single most anomalous timestamp falls
   within 100 points of the labelled region, beside IsolationForest on the
-  same windows and PyOD's ``LSTMAD`` (when PyOD is installed) on the same
-  window length for as many epochs, with fit and score times.
+  same windows; then fit times on equal work, every window of the training
+  series for 50 epochs, of skae's detector and PyOD's ``LSTMAD`` (when PyOD
+  is installed).
 
-``--model conv`` replaces the sequence autoencoder of the first two by a
-temporal convolution (``ConvAutoEncoder`` reading each case as a
-``(channels, 1, timepoints)`` image), to choose between the two by
-measurement.
+The sequence autoencoder has its defaults, except for what ``--params``
+(JSON) sets, e.g. ``--params '{"architecture": "gru",
+"hidden_layer_sizes": [64]}'`` for the recurrent model, to choose between
+architectures by measurement.
 
 Run with one thread per process for comparable timings::
 
@@ -32,6 +34,7 @@ Run with one thread per process for comparable timings::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 import warnings
@@ -47,7 +50,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skae import ConvAutoEncoder, SequenceAutoEncoder, TimeSeriesOutlierDetector
+from skae import SequenceAutoEncoder, TimeSeriesOutlierDetector
 from skae._timeseries import timestamp_scores
 from skae.datasets import load_ts
 
@@ -65,46 +68,8 @@ def load(name):
     return (X_train - mean) / std, y_train, (X_test - mean) / std, y_test
 
 
-class TemporalConv:
-    """``ConvAutoEncoder`` reading each case as a ``(channels, 1, timepoints)`` image.
-
-    With a height of 1, its stride-2 convolutions run along time only: a
-    temporal-convolution autoencoder, for comparison with the recurrent one.
-    """
-
-    def __init__(self, n_components, args, seed):
-        self.model = ConvAutoEncoder(
-            n_components=n_components,
-            hidden_layer_sizes=(32, 64, 64),
-            max_epochs=args.epochs,
-            lr=args.lr,
-            batch_size=args.batch_size,
-            random_state=seed,
-        )
-
-    def fit(self, X):
-        self.model.set_params(image_shape=(X.shape[1], 1, X.shape[2]))
-        self.model.fit(X.reshape(len(X), -1))
-        return self
-
-    def transform(self, X):
-        return self.model.transform(X.reshape(len(X), -1))
-
-    def score_samples(self, X):
-        return self.model.score_samples(X.reshape(len(X), -1))
-
-
 def sequence_model(n_components, args, seed=0):
-    if args.model == "conv":
-        return TemporalConv(n_components, args, seed)
-    return SequenceAutoEncoder(
-        n_components=n_components,
-        hidden_layer_sizes=(args.hidden,),
-        max_epochs=args.epochs,
-        lr=args.lr,
-        batch_size=args.batch_size,
-        random_state=seed,
-    )
+    return SequenceAutoEncoder(n_components=n_components, random_state=seed, **args.params)
 
 
 def classifier():
@@ -112,8 +77,7 @@ def classifier():
 
 
 def features(names, args):
-    label = {"recurrent": "sequence AE", "conv": "temporal conv AE"}[args.model]
-    print(f"| data | k | {label} + LR | PCA + LR | 1-NN raw | AE fit s |")
+    print("| data | k | sequence AE + LR | PCA + LR | 1-NN raw | AE fit s |")
     print("|---|---|---|---|---|---|")
     means = {}
     for name in names:
@@ -121,11 +85,14 @@ def features(names, args):
         flat_train, flat_test = X_train.reshape(len(X_train), -1), X_test.reshape(len(X_test), -1)
         knn = KNeighborsClassifier(1).fit(flat_train, y_train).score(flat_test, y_test)
         for k in args.components:
-            start = time.perf_counter()
-            model = sequence_model(k, args).fit(X_train)
-            seconds = time.perf_counter() - start
-            ae = classifier().fit(model.transform(X_train), y_train)
-            ae_accuracy = ae.score(model.transform(X_test), y_test)
+            accuracies, seconds = [], []
+            for seed in range(args.seeds):  # the autoencoder's seed; PCA has none
+                start = time.perf_counter()
+                model = sequence_model(k, args, seed).fit(X_train)
+                seconds.append(time.perf_counter() - start)
+                ae = classifier().fit(model.transform(X_train), y_train)
+                accuracies.append(ae.score(model.transform(X_test), y_test))
+            ae_accuracy, seconds = np.mean(accuracies), np.mean(seconds)
             pca = PCA(n_components=min(k, *flat_train.shape)).fit(flat_train)
             pca_accuracy = (
                 classifier()
@@ -144,8 +111,7 @@ def features(names, args):
 
 
 def oneclass(names, args):
-    label = {"recurrent": "sequence AE", "conv": "temporal conv AE"}[args.model]
-    print(f"| data | {label} | IsolationForest | PCA |")
+    print("| data | sequence AE | IsolationForest | PCA |")
     print("|---|---|---|---|")
     all_rows = []
     for name in names:
@@ -206,14 +172,37 @@ def archive(args):
     try:
         from pyod.models.ts_lstm import LSTMAD
     except ImportError:
-        print("PyOD is not installed: no LSTMAD row (pip install pyod).")
+        print("PyOD is not installed: no LSTMAD rows (pip install pyod).")
         return
-    # PyOD's LSTM forecaster on the same window, for as many epochs as skae's default.
-    start = time.perf_counter()
-    lstm = LSTMAD(window_size=size, epochs=50).fit(train[:, np.newaxis])
-    worst = int(np.argmax(lstm.decision_function(test[:, np.newaxis])))
-    seconds = time.perf_counter() - start
-    print(f"PyOD LSTMAD, window {size}, 50 epochs: {verdict(worst)}, {seconds:.1f} s")
+    # Equal work: every window of the training series (stride 1), 50 epochs, batches of
+    # 32, no early stopping, for skae's detector and PyOD's LSTM forecaster alike.
+    sequence_ae = SequenceAutoEncoder(
+        n_components=8,
+        max_epochs=50,
+        batch_size=32,
+        lr=3e-3,
+        n_iter_no_change=None,
+        random_state=0,
+    )
+    contenders = {
+        "skae, stride 1, 50 epochs": TimeSeriesOutlierDetector(
+            sequence_ae, window_size=size, stride=1, random_state=0
+        ),
+        "PyOD LSTMAD, 50 epochs": LSTMAD(window_size=size, epochs=50, batch_size=32),
+    }
+    for name, model in contenders.items():
+        start = time.perf_counter()
+        model.fit(train[:, np.newaxis])
+        fit_seconds = time.perf_counter() - start
+        if isinstance(model, TimeSeriesOutlierDetector):
+            scores, windows = -model.score_samples(test), len(train) - size + 1
+        else:  # each window predicts the value after it
+            scores, windows = model.decision_function(test[:, np.newaxis]), len(train) - size
+        print(
+            f"{name}, {windows} windows of {size}: {verdict(int(np.argmax(scores)))}, "
+            f"fit {fit_seconds:.1f} s",
+            flush=True,
+        )
 
 
 def main():
@@ -222,17 +211,12 @@ def main():
     parser.add_argument("--datasets", nargs="+", default=UCR)
     parser.add_argument("--components", type=int, nargs="+", default=[8, 16])
     parser.add_argument(
-        "--model",
-        choices=["recurrent", "conv"],
-        default="recurrent",
-        help="the SequenceAutoEncoder, or a temporal convolution (ConvAutoEncoder on 1 x T)",
+        "--params", type=json.loads, default={}, help="SequenceAutoEncoder parameters, as JSON"
     )
-    parser.add_argument("--hidden", type=int, default=64)
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--stride", type=int, default=4, help="archive: steps between windows")
-    parser.add_argument("--seeds", type=int, default=3, help="archive: seeds of the detector")
+    parser.add_argument(
+        "--seeds", type=int, default=3, help="features and archive: seeds of the autoencoder"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 
 from ._base import BaseAutoEncoder
 from ._docstring import fill_doc
-from ._utils import LAYER_SIZES, StrOptions, layer_sizes
+from ._utils import LAYER_SIZES, Interval, StrOptions, layer_sizes
 from .nn.modules import make_activation
-from .nn.sequence import CELLS, SequenceAutoEncoderModule, SequenceObjective
+from .nn.sequence import (
+    CELLS,
+    SequenceAutoEncoderModule,
+    SequenceObjective,
+    TemporalConvAutoEncoderModule,
+)
 
 
 def _cases(X):
@@ -43,31 +50,38 @@ def sequence_layout(X, cases=None):
 
 @fill_doc(omit=("hidden_layer_sizes", "activation"))
 class SequenceAutoEncoder(BaseAutoEncoder):
-    """Recurrent encoder-decoder autoencoder for sequences (time series).
+    """Encoder-decoder autoencoder for sequences (time series).
 
-    The encoder, a stack of recurrent layers (GRU or LSTM), reads a
-    sequence and its final state maps linearly to the code :math:`z`, the
+    The encoder reads a sequence and maps it to the code :math:`z`, the
     context vector of the sequence; the decoder rebuilds the whole sequence
-    from :math:`z` alone (recurrent layers of the mirrored widths, each
-    starting from a state set by :math:`z` and the first reading :math:`z`
-    at every step, then a linear read-out of the channels). Both are trained
-    end to end to minimise the reconstruction loss over the real timepoints
-    of each case
+    from :math:`z` alone. Both are trained end to end to minimise the
+    reconstruction loss over the real timepoints of each case
 
     .. math:: \\frac{1}{n}\\sum_i \\frac{1}{C\\,T_i}\\sum_{c,t \\le T_i}
               \\big(x_{ict} - \\hat{x}_{ict}\\big)^2
 
-    (Sutskever et al. 2014; Srivastava et al. 2015 for the sequence
-    autoencoder). :meth:`transform` returns :math:`z`, a fixed-size feature
-    vector of a sequence of any length.
+    :meth:`transform` returns :math:`z`, a fixed-size feature vector of a
+    sequence of any length. Two architectures:
+
+    - ``"conv"`` (temporal convolution): stride-2 convolutions along time,
+      one per entry of ``hidden_layer_sizes`` (the channels), then a linear
+      map of the flattened features to :math:`z`; the decoder mirrors them
+      with transposed convolutions. Each layer halves the timepoints.
+    - ``"gru"`` or ``"lstm"`` (recurrent, Sutskever et al. 2014; Srivastava
+      et al. 2015): recurrent layers of ``hidden_layer_sizes`` units whose
+      final state maps linearly to :math:`z`; the decoder's recurrent layers
+      (mirrored widths) each start from a state set by :math:`z`, the first
+      reads :math:`z` at every step, and a linear read-out gives the
+      channels.
 
     ``X`` is aeon's and sktime's layout, an array of shape ``(n_cases,
     n_channels, n_timepoints)``; a 2-D array ``(n_cases, n_timepoints)`` is
     univariate; a list of ``(n_channels, n_timepoints_i)`` arrays (or 1-D
     arrays, univariate) holds cases of different lengths. Unequal cases are
     padded at their end to the longest, ``n_timepoints_``, and a mask keeps
-    the padded steps out of the encoder (which reads each case's real steps
-    only), the loss and :meth:`score_samples`. Such a model (``masked_``)
+    the padded steps out of the encoder (the recurrent one reads each case's
+    real steps only; the convolutional one sets every layer's input to zero
+    beyond them), the loss and :meth:`score_samples`. Such a model (``masked_``)
     also takes cases up to ``n_timepoints_`` long later; a model fitted on
     equal lengths takes cases of exactly ``n_timepoints_``.
 
@@ -83,16 +97,21 @@ class SequenceAutoEncoder(BaseAutoEncoder):
     n_components : int, default=8
         Size of the code (the context vector).
 
-    hidden_layer_sizes : int or array-like of int, default=(64,)
-        Units of the encoder's recurrent layers, from the input inwards; the
-        decoder mirrors them. At least one layer.
+    architecture : {"conv", "gru", "lstm"}, default="conv"
+        A temporal convolution, or recurrent layers of GRU or LSTM cells.
 
-    cell : {"gru", "lstm"}, default="gru"
-        The recurrent cell of the encoder and the decoder.
+    hidden_layer_sizes : int or array-like of int, default=(32, 64, 64)
+        The encoder's layers, from the input inwards: channels of the
+        convolutions, or units of the recurrent layers (one or two layers of
+        64 suit most series). The decoder mirrors them. At least one layer.
+
+    kernel_size : int, default=9
+        Odd width, in timepoints, of every convolution; ``"conv"`` only.
 
     bidirectional : bool, default=False
-        Whether the encoder's layers also read each sequence backwards (the
-        code then sees both ends of the sequence at once).
+        Whether the recurrent encoder's layers also read each sequence
+        backwards (the code then sees both ends of the sequence at once);
+        ``"gru"`` and ``"lstm"`` only.
 
     {training_parameters}
 
@@ -135,7 +154,8 @@ class SequenceAutoEncoder(BaseAutoEncoder):
     _parameter_constraints = {
         **{k: v for k, v in BaseAutoEncoder._parameter_constraints.items() if k != "activation"},
         "hidden_layer_sizes": LAYER_SIZES,
-        "cell": [StrOptions(set(CELLS))],
+        "architecture": [StrOptions({"conv", *CELLS})],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
     }
     _attribute_kinds_ = {
@@ -150,8 +170,9 @@ class SequenceAutoEncoder(BaseAutoEncoder):
         self,
         n_components=8,
         *,
-        hidden_layer_sizes=(64,),
-        cell="gru",
+        architecture="conv",
+        hidden_layer_sizes=(32, 64, 64),
+        kernel_size=9,
         bidirectional=False,
         output_activation=None,
         loss="mse",
@@ -175,8 +196,9 @@ class SequenceAutoEncoder(BaseAutoEncoder):
         callbacks=None,
     ):
         self.n_components = n_components
+        self.architecture = architecture
         self.hidden_layer_sizes = hidden_layer_sizes
-        self.cell = cell
+        self.kernel_size = kernel_size
         self.bidirectional = bidirectional
         self.output_activation = output_activation
         self.loss = loss
@@ -203,8 +225,13 @@ class SequenceAutoEncoder(BaseAutoEncoder):
         super()._check_params(X)
         if not layer_sizes(self.hidden_layer_sizes):
             raise ValueError(
-                "hidden_layer_sizes=() leaves SequenceAutoEncoder no recurrent layer; give at "
-                "least one width, e.g. (64,)."
+                "hidden_layer_sizes=() leaves SequenceAutoEncoder no layer; give at least one "
+                "width, e.g. (32, 64, 64)."
+            )
+        if self.kernel_size % 2 == 0:
+            raise ValueError(
+                f"kernel_size={self.kernel_size} is even; the convolutions need an odd width, "
+                "centred on a step, e.g. 5."
             )
 
     # -- input: sequences as rows -------------------------------------------------------
@@ -261,12 +288,22 @@ class SequenceAutoEncoder(BaseAutoEncoder):
             )
 
     def _build_module(self, n_features: int):
+        if self.architecture == "conv":
+            return TemporalConvAutoEncoderModule(
+                self.n_channels_,
+                self.n_timepoints_,
+                self.n_components,
+                list(layer_sizes(self.hidden_layer_sizes)),
+                kernel_size=self.kernel_size,
+                output_activation=make_activation(self._resolved_output_activation()),
+                masked=self.masked_,
+            )
         return SequenceAutoEncoderModule(
             self.n_channels_,
             self.n_timepoints_,
             self.n_components,
             list(layer_sizes(self.hidden_layer_sizes)),
-            cell=self.cell,
+            cell=self.architecture,
             bidirectional=self.bidirectional,
             output_activation=make_activation(self._resolved_output_activation()),
             masked=self.masked_,

@@ -23,9 +23,10 @@ _DEFAULT_MAX_EPOCHS = 50
 def default_sequence_autoencoder(random_state=None) -> SequenceAutoEncoder:
     """The autoencoder :class:`TimeSeriesOutlierDetector` trains on windows by default.
 
-    A one-layer GRU encoder-decoder of 32 units with a code of 8 values,
-    trained with Adam at a learning rate of 3e-3 for at most 50 epochs,
-    early-stopped on a held-out tenth of the windows.
+    The temporal-convolution encoder-decoder of ``SequenceAutoEncoder``'s
+    defaults with a code of 8 values, trained with Adam at a learning rate
+    of 3e-3 for at most 50 epochs, early-stopped on a held-out tenth of the
+    windows.
 
     Parameters
     ----------
@@ -45,7 +46,6 @@ def default_sequence_autoencoder(random_state=None) -> SequenceAutoEncoder:
     """
     return SequenceAutoEncoder(
         n_components=8,
-        hidden_layer_sizes=(32,),
         max_epochs=_DEFAULT_MAX_EPOCHS,
         lr=3e-3,
         validation_fraction=0.1,
@@ -124,8 +124,8 @@ class TimeSeriesOutlierDetector(OutlierMixin, BaseEstimator):
         The autoencoder of the windows, cloned in :meth:`fit`: any estimator
         with ``fit`` and a ``score_samples`` that is higher for normal windows
         and takes aeon's ``(n_windows, n_channels, window_size)`` layout.
-        ``None`` is a ``SequenceAutoEncoder`` with a 32-unit GRU and a code of
-        8 values, at most 50 epochs (see ``default_sequence_autoencoder``).
+        ``None`` is a temporal-convolution ``SequenceAutoEncoder`` with a code
+        of 8 values, at most 50 epochs (see ``default_sequence_autoencoder``).
 
     window_size : int or "auto", default="auto"
         Timestamps per window. ``"auto"`` takes the dominant period of the

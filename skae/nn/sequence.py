@@ -1,4 +1,4 @@
-"""A recurrent encoder-decoder for sequences, on sequences given as flat rows."""
+"""Sequence autoencoders (recurrent, temporal-convolution) over sequences given as flat rows."""
 
 from __future__ import annotations
 
@@ -6,12 +6,40 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from .conv import conv_output_size
 from .losses import RECONSTRUCTION_LOSSES, Objective
+from .modules import make_activation
 
 CELLS = {"gru": nn.GRU, "lstm": nn.LSTM}
 
 
-class SequenceAutoEncoderModule(nn.Module):
+class SequenceRows(nn.Module):
+    """Reads rows of sequences: ``n_channels x n_timepoints`` values, then a mask when ``masked``.
+
+    The values are channel-major (as ``X.reshape(n, -1)`` gives for aeon's
+    ``(n, channels, timepoints)`` layout); the mask holds one 0/1 value per
+    timepoint, 1 for the real steps of a case padded at its end.
+    """
+
+    def __init__(self, n_channels: int, n_timepoints: int, masked: bool):
+        super().__init__()
+        self.n_channels, self.n_timepoints, self.masked = n_channels, n_timepoints, masked
+
+    def values(self, rows: torch.Tensor) -> torch.Tensor:
+        """The values of ``rows`` as ``(n, n_channels, n_timepoints)``."""
+        width = self.n_channels * self.n_timepoints
+        return rows[:, :width].reshape(-1, self.n_channels, self.n_timepoints)
+
+    def mask(self, rows: torch.Tensor) -> torch.Tensor | None:
+        """The ``(n, n_timepoints)`` mask of real steps, or ``None`` for equal lengths."""
+        return rows[:, self.n_channels * self.n_timepoints :] if self.masked else None
+
+    def forward(self, rows: torch.Tensor) -> dict[str, torch.Tensor]:
+        code = self.encode(rows)
+        return {"reconstruction": self.decode(code), "code": code}
+
+
+class SequenceAutoEncoderModule(SequenceRows):
     """Encoder-decoder RNN whose code is the context vector of a sequence.
 
     Rows hold a case's ``n_channels x n_timepoints`` values channel-major
@@ -63,8 +91,7 @@ class SequenceAutoEncoderModule(nn.Module):
         output_activation: nn.Module | None = None,
         masked: bool = False,
     ):
-        super().__init__()
-        self.n_channels, self.n_timepoints, self.masked = n_channels, n_timepoints, masked
+        super().__init__(n_channels, n_timepoints, masked)
         rnn = CELLS[cell]
         self.is_lstm = cell == "lstm"
         directions = 2 if bidirectional else 1
@@ -82,16 +109,10 @@ class SequenceAutoEncoderModule(nn.Module):
         self.read_out = nn.Linear(mirrored[-1], n_channels)
         self.output_activation = output_activation or nn.Identity()
 
-    def steps(self, rows: torch.Tensor) -> torch.Tensor:
-        """The values of ``rows`` as ``(n, n_timepoints, n_channels)``."""
-        values = rows[:, : self.n_channels * self.n_timepoints]
-        return values.reshape(-1, self.n_channels, self.n_timepoints).transpose(1, 2)
-
     def encode(self, rows: torch.Tensor) -> torch.Tensor:
-        x = self.steps(rows)
+        x = self.values(rows).transpose(1, 2)  # (n, n_timepoints, n_channels)
         if self.masked:
-            lengths = rows[:, self.n_channels * self.n_timepoints :].sum(dim=1)
-            lengths = lengths.round().long().clamp(min=1).cpu()
+            lengths = self.mask(rows).sum(dim=1).round().long().clamp(min=1).cpu()
             x = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         for layer in self.encoder:
             x, state = layer(x)
@@ -107,9 +128,107 @@ class SequenceAutoEncoderModule(nn.Module):
         steps = self.output_activation(self.read_out(x))  # (n, n_timepoints, n_channels)
         return steps.transpose(1, 2).reshape(n, -1)
 
-    def forward(self, rows: torch.Tensor) -> dict[str, torch.Tensor]:
-        code = self.encode(rows)
-        return {"reconstruction": self.decode(code), "code": code}
+
+class TemporalConvAutoEncoderModule(SequenceRows):
+    """Temporal-convolution encoder-decoder whose code summarises a sequence.
+
+    Rows are those of :class:`SequenceRows`. The encoder applies one
+    stride-2 ``Conv1d`` along time per entry of ``channels`` (odd
+    ``kernel_size``, "same" padding), each followed by ``activation``, and
+    maps the flattened feature map linearly to the code. With a mask, every
+    layer's input is zero at the padded steps (the mask halves with each
+    stride), so the code depends on a case's real steps only. The decoder
+    mirrors the encoder with transposed convolutions whose output padding
+    gives back exactly ``n_timepoints`` steps, then ``output_activation``.
+
+    Parameters
+    ----------
+    n_channels, n_timepoints : int
+        Shape of a case.
+    n_components : int
+        Size of the code.
+    channels : sequence of int
+        Channels of the encoder's convolutions, from the input inwards; at
+        least one.
+    kernel_size : int
+        Odd width of every convolution, in timepoints.
+    activation : str or nn.Module class
+        Follows every convolution but the decoder's last.
+    output_activation : nn.Module
+        Applied to the decoder's last convolution.
+    masked : bool
+        Whether rows end with the mask of real timepoints.
+
+    Examples
+    --------
+    >>> import torch
+    >>> module = TemporalConvAutoEncoderModule(2, 25, 3, [8, 16])
+    >>> out = module(torch.randn(4, 50))
+    >>> out["code"].shape, out["reconstruction"].shape
+    (torch.Size([4, 3]), torch.Size([4, 50]))
+    """
+
+    def __init__(
+        self,
+        n_channels: int,
+        n_timepoints: int,
+        n_components: int,
+        channels,
+        *,
+        kernel_size: int = 9,
+        activation="relu",
+        output_activation: nn.Module | None = None,
+        masked: bool = False,
+    ):
+        super().__init__(n_channels, n_timepoints, masked)
+        pad = kernel_size // 2
+        lengths = [n_timepoints]
+        for _ in channels:
+            lengths.append(conv_output_size(lengths[-1]))
+        widths = [n_channels, *channels]
+        self.shape_inside = (widths[-1], lengths[-1])
+        self.encoder = nn.ModuleList(
+            nn.Conv1d(n_in, n_out, kernel_size, stride=2, padding=pad)
+            for n_in, n_out in zip(widths[:-1], widths[1:])
+        )
+        self.to_code = nn.Linear(widths[-1] * lengths[-1], n_components)
+        self.from_code = nn.Linear(n_components, widths[-1] * lengths[-1])
+        # A stride-2 transposed convolution gives 2 * length - 1 + output_padding steps.
+        self.decoder = nn.ModuleList(
+            nn.ConvTranspose1d(
+                widths[i],
+                widths[i - 1],
+                kernel_size,
+                stride=2,
+                padding=pad,
+                output_padding=lengths[i - 1] - (2 * lengths[i] - 1),
+            )
+            for i in range(len(channels), 0, -1)
+        )
+        self.activations = nn.ModuleList(
+            make_activation(activation) for _ in range(2 * len(channels))
+        )
+        self.output_activation = output_activation or nn.Identity()
+
+    def encode(self, rows: torch.Tensor) -> torch.Tensor:
+        x, mask = self.values(rows), self.mask(rows)
+        for conv, activation in zip(self.encoder, self.activations):
+            if mask is not None:
+                x = x * mask.unsqueeze(1)
+                mask = mask[:, ::2]  # the steps a stride-2 output is centred on
+            x = activation(conv(x))
+        if mask is not None:
+            x = x * mask.unsqueeze(1)
+        return self.to_code(x.flatten(1))
+
+    def decode(self, code: torch.Tensor) -> torch.Tensor:
+        activations = list(self.activations[len(self.encoder) :])
+        x = activations[0](self.from_code(code)).reshape(-1, *self.shape_inside)
+        for i, deconv in enumerate(self.decoder):
+            last = i == len(self.decoder) - 1
+            x = deconv(x)
+            x = self.output_activation(x) if last else activations[i + 1](x)
+        return x.flatten(1)
 
 
 class SequenceObjective(Objective):
