@@ -1,4 +1,4 @@
-"""Sequence autoencoder: a recurrent encoder-decoder for time series and other sequences."""
+"""Sequence autoencoder: a temporal-convolution or recurrent encoder-decoder for sequences."""
 
 from __future__ import annotations
 
@@ -100,10 +100,11 @@ class SequenceAutoEncoder(BaseAutoEncoder):
     architecture : {"conv", "gru", "lstm"}, default="conv"
         A temporal convolution, or recurrent layers of GRU or LSTM cells.
 
-    hidden_layer_sizes : int or array-like of int, default=(32, 64, 64)
+    hidden_layer_sizes : int, array-like of int or None, default=None
         The encoder's layers, from the input inwards: channels of the
-        convolutions, or units of the recurrent layers (one or two layers of
-        64 suit most series). The decoder mirrors them. At least one layer.
+        convolutions, or units of the recurrent layers. The decoder mirrors
+        them. At least one layer. ``None`` is ``(32, 64, 64)`` for
+        ``"conv"`` and ``(64,)`` for ``"gru"`` and ``"lstm"``.
 
     kernel_size : int, default=9
         Odd width, in timepoints, of every convolution; ``"conv"`` only.
@@ -153,7 +154,7 @@ class SequenceAutoEncoder(BaseAutoEncoder):
 
     _parameter_constraints = {
         **{k: v for k, v in BaseAutoEncoder._parameter_constraints.items() if k != "activation"},
-        "hidden_layer_sizes": LAYER_SIZES,
+        "hidden_layer_sizes": [*LAYER_SIZES, None],
         "architecture": [StrOptions({"conv", *CELLS})],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
@@ -171,7 +172,7 @@ class SequenceAutoEncoder(BaseAutoEncoder):
         n_components=8,
         *,
         architecture="conv",
-        hidden_layer_sizes=(32, 64, 64),
+        hidden_layer_sizes=None,
         kernel_size=9,
         bidirectional=False,
         output_activation=None,
@@ -223,16 +224,31 @@ class SequenceAutoEncoder(BaseAutoEncoder):
 
     def _check_params(self, X=None) -> None:
         super()._check_params(X)
-        if not layer_sizes(self.hidden_layer_sizes):
+        if not self._layers():
             raise ValueError(
                 "hidden_layer_sizes=() leaves SequenceAutoEncoder no layer; give at least one "
-                "width, e.g. (32, 64, 64)."
+                "width, e.g. (32, 64, 64), or None for the architecture's default."
             )
-        if self.kernel_size % 2 == 0:
+        recurrent = self.architecture in CELLS
+        if not recurrent and self.kernel_size % 2 == 0:
             raise ValueError(
                 f"kernel_size={self.kernel_size} is even; the convolutions need an odd width, "
-                "centred on a step, e.g. 5."
+                "centred on a step, e.g. 9."
             )
+        if self.bidirectional and not recurrent:
+            raise ValueError(
+                "bidirectional=True reads sequences backwards with recurrent layers; set "
+                'architecture="gru" or "lstm", or leave bidirectional=False.'
+            )
+
+    def _layers(self) -> list:
+        """The widths of the encoder's layers: ``hidden_layer_sizes`` or the default."""
+        if self.hidden_layer_sizes is None:
+            return [64] if self.architecture in CELLS else [32, 64, 64]
+        return list(layer_sizes(self.hidden_layer_sizes))
+
+    def _shape_params(self) -> dict:
+        return {**super()._shape_params(), "hidden_layer_sizes": self._layers()}
 
     # -- input: sequences as rows -------------------------------------------------------
     def _prepare_input(self, X):
@@ -293,7 +309,7 @@ class SequenceAutoEncoder(BaseAutoEncoder):
                 self.n_channels_,
                 self.n_timepoints_,
                 self.n_components,
-                list(layer_sizes(self.hidden_layer_sizes)),
+                self._layers(),
                 kernel_size=self.kernel_size,
                 output_activation=make_activation(self._resolved_output_activation()),
                 masked=self.masked_,
@@ -302,7 +318,7 @@ class SequenceAutoEncoder(BaseAutoEncoder):
             self.n_channels_,
             self.n_timepoints_,
             self.n_components,
-            list(layer_sizes(self.hidden_layer_sizes)),
+            self._layers(),
             cell=self.architecture,
             bidirectional=self.bidirectional,
             output_activation=make_activation(self._resolved_output_activation()),

@@ -48,7 +48,9 @@ LAYER_SIZES = ["array-like", Interval(Integral, 1, None, closed="left")]
 
 
 def layer_sizes(value) -> tuple:
-    """A ``*_layer_sizes`` parameter as a tuple of widths: an int is one layer."""
+    """A ``*_layer_sizes`` parameter as a tuple of widths: an int is one layer, ``None`` none."""
+    if value is None:
+        return ()
     return (value,) if isinstance(value, Integral) else tuple(value)
 
 
@@ -119,7 +121,10 @@ def check_declared_sizes(params: dict, n_tensors: int, largest: int) -> None:
         raise ModelFileError(
             f"The parameters declare {n_layers} layers but only {n_tensors} tensors were given."
         )
-    sizes = {**layer_lists, **{k: (params[k],) for k in _SIZE_PARAMETERS if k in params}}
+    declared = [k for k in _SIZE_PARAMETERS if k in params]
+    if params.get("architecture") in ("gru", "lstm"):  # a recurrent model builds no kernel
+        declared.remove("kernel_size")
+    sizes = {**layer_lists, **{k: (params[k],) for k in declared}}
     for name, values in sizes.items():
         too_large = [v for v in values if isinstance(v, Integral) and v > largest]
         if too_large:

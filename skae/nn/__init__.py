@@ -4,7 +4,8 @@ Nothing here imports scikit-learn; the estimators compose these parts.
 
 - :mod:`.modules`: MLPs and the mirrored autoencoder module;
 - :mod:`.conv`: the convolutional autoencoder module;
-- :mod:`.sequence`: the recurrent encoder-decoder for sequences, and its masked loss;
+- :mod:`.sequence`: the temporal-convolution and recurrent encoder-decoders for sequences,
+  and their masked loss;
 - :mod:`.generative`: the variational and adversarial modules;
 - :mod:`.binary`: the binary code layer of the hashing autoencoder;
 - :mod:`.heads`: an encoder with a supervised head, and its objective;

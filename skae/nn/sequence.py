@@ -153,7 +153,8 @@ class TemporalConvAutoEncoderModule(SequenceRows):
     kernel_size : int
         Odd width of every convolution, in timepoints.
     activation : str or nn.Module class
-        Follows every convolution but the decoder's last.
+        Follows every convolution but the decoder's last, and the linear map
+        from the code.
     output_activation : nn.Module
         Applied to the decoder's last convolution.
     masked : bool
