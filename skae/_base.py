@@ -115,7 +115,7 @@ class BaseAutoEncoder(
     # Rows per inference block: at most 4096, and at most ~16 MB of densified input.
     _inference_bytes = 2**24
     # The most parameters fit builds (1 GiB of float32 weights, ~4 GiB to train with Adam);
-    # a larger network is refused before anything is allocated (docs/index.md, Errors).
+    # a larger network is refused before anything is allocated (docs/user_guide.md, Errors).
     _max_parameters = 2**28
 
     def __init__(
@@ -479,7 +479,7 @@ class BaseAutoEncoder(
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, ``n_features_in_``)
             The reconstruction, in the dtype of ``X``.
         """
         check_is_fitted(self)

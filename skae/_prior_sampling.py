@@ -30,7 +30,7 @@ class PriorSamplingMixin:
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_)
+        X : ndarray of shape (n_samples, ``n_features_in_``)
             Decoded samples (for a Bernoulli decoder, pixel probabilities), float64.
         """
         check_is_fitted(self)

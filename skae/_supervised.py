@@ -190,7 +190,7 @@ PREDICTOR_ATTRIBUTES_DOC = """\
     n_features_in_ : int
         Number of features seen during ``fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during ``fit``, when ``X`` has string column names."""
 
 # The epochs of the autoencoder pretrained when estimator=None: AutoEncoder's default.

@@ -81,7 +81,7 @@ class HammingIndex(BaseEstimator):
     hasher_ : estimator or None
         The fitted hasher (``None`` when ``hasher`` is ``None``).
 
-    codes_ : ndarray of shape (n_samples_fit_, ceil(n_bits_ / 64)), dtype uint64
+    codes_ : ndarray of shape (``n_samples_fit_``, ``ceil(n_bits_ / 64)``), dtype uint64
         The stored codes, packed as by :func:`pack_bits`.
 
     n_bits_ : int
@@ -97,7 +97,7 @@ class HammingIndex(BaseEstimator):
         Number of features of ``X`` in :meth:`fit` (the hasher's, when it
         has this attribute).
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during :meth:`fit` (the hasher's, when it
         has this attribute). Defined only when ``X`` has feature names that
         are all strings.
