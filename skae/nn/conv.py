@@ -14,6 +14,15 @@ def conv_output_size(size: int) -> int:
     return (size - 1) // 2 + 1
 
 
+def transposed_padding(size_out: int, size_in: int) -> int:
+    """``output_padding`` of the stride-2 transposed convolution from ``size_in`` to ``size_out``.
+
+    Such a convolution gives ``2 * size_in - 1 + output_padding``: this undoes
+    :func:`conv_output_size` exactly, for even and odd sizes alike.
+    """
+    return size_out - (2 * size_in - 1)
+
+
 def conv_autoencoder(
     image_shape: Sequence[int],
     n_components: int,
@@ -55,9 +64,7 @@ def conv_autoencoder(
         nn.Unflatten(1, (widths[-1], *sizes[-1])),
     ]
     for i in range(len(channels), 0, -1):
-        (h_in, w_in), (h_out, w_out) = sizes[i], sizes[i - 1]
-        # A stride-2 transposed convolution gives 2 * size - 1 + output_padding.
-        padding_out = (h_out - (2 * h_in - 1), w_out - (2 * w_in - 1))
+        padding_out = tuple(map(transposed_padding, sizes[i - 1], sizes[i]))
         decoder.append(
             nn.ConvTranspose2d(
                 widths[i],

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from .conv import conv_output_size
+from .conv import conv_output_size, transposed_padding
 from .losses import RECONSTRUCTION_LOSSES, Objective
 from .modules import make_activation
 
@@ -194,7 +194,6 @@ class TemporalConvAutoEncoderModule(SequenceRows):
         )
         self.to_code = nn.Linear(widths[-1] * lengths[-1], n_components)
         self.from_code = nn.Linear(n_components, widths[-1] * lengths[-1])
-        # A stride-2 transposed convolution gives 2 * length - 1 + output_padding steps.
         self.decoder = nn.ModuleList(
             nn.ConvTranspose1d(
                 widths[i],
@@ -202,7 +201,7 @@ class TemporalConvAutoEncoderModule(SequenceRows):
                 kernel_size,
                 stride=2,
                 padding=pad,
-                output_padding=lengths[i - 1] - (2 * lengths[i] - 1),
+                output_padding=transposed_padding(lengths[i - 1], lengths[i]),
             )
             for i in range(len(channels), 0, -1)
         )
