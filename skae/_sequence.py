@@ -244,11 +244,15 @@ class SequenceAutoEncoder(BaseAutoEncoder):
     def _layers(self) -> list:
         """The widths of the encoder's layers: ``hidden_layer_sizes`` or the default."""
         if self.hidden_layer_sizes is None:
-            return [64] if self.architecture in CELLS else [32, 64, 64]
+            return [32, 64, 64] if self.architecture == "conv" else [64]
         return list(layer_sizes(self.hidden_layer_sizes))
 
     def _shape_params(self) -> dict:
-        return {**super()._shape_params(), "hidden_layer_sizes": self._layers()}
+        # Read from a file before validation: comparisons only, whatever the values' types.
+        params = {**super()._shape_params(), "hidden_layer_sizes": self._layers()}
+        if self.architecture != "conv":  # a recurrent model builds no kernel
+            del params["kernel_size"]
+        return params
 
     # -- input: sequences as rows -------------------------------------------------------
     def _prepare_input(self, X):

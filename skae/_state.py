@@ -427,9 +427,11 @@ def _restore(node, path: str, tensors: _Tensors, depth: int):
     missing -= PARAMETERS_ADDED_LATER  # files written before them: the defaults apply
     if set(params) - names or missing:
         raise ModelFileError(f"The parameters of the {name} in the file do not match {name}'s.")
-    # Before validating (or building) a million declared layers one by one.
-    check_declared_sizes(params, *tensors.sizes_under(path))
-    obj = cls(**params)
+    obj = cls(**params)  # only stores them
+    # Before validating (or building) a million declared layers one by one; an estimator
+    # says which of its parameters shape its network (_shape_params).
+    shape_params = obj._shape_params() if hasattr(obj, "_shape_params") else params
+    check_declared_sizes(shape_params, *tensors.sizes_under(path))
     for check in ("_validate_params", "_check_params"):
         if hasattr(cls, check):
             getattr(obj, check)()

@@ -121,10 +121,7 @@ def check_declared_sizes(params: dict, n_tensors: int, largest: int) -> None:
         raise ModelFileError(
             f"The parameters declare {n_layers} layers but only {n_tensors} tensors were given."
         )
-    declared = [k for k in _SIZE_PARAMETERS if k in params]
-    if params.get("architecture") in ("gru", "lstm"):  # a recurrent model builds no kernel
-        declared.remove("kernel_size")
-    sizes = {**layer_lists, **{k: (params[k],) for k in declared}}
+    sizes = {**layer_lists, **{k: (params[k],) for k in _SIZE_PARAMETERS if k in params}}
     for name, values in sizes.items():
         too_large = [v for v in values if isinstance(v, Integral) and v > largest]
         if too_large:
