@@ -16,19 +16,32 @@ from torch.nn import functional as F
 from .penalties import gaussian_kl
 
 
-def mse_per_sample(reconstruction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean squared error of each row."""
-    return (reconstruction - target).pow(2).flatten(1).mean(dim=1)
+def squared_error(reconstruction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Squared error of each value."""
+    return (reconstruction - target).pow(2)
 
 
-def bce_per_sample(reconstruction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy of each row; ``reconstruction`` holds probabilities.
+def binary_cross_entropy(reconstruction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of each value; ``reconstruction`` holds probabilities.
 
     Targets are clipped to [0, 1]: training data is checked to lie there, but
     data scored later (a test fold scaled by the training fold) may not.
     """
-    bce = F.binary_cross_entropy(reconstruction, target.clamp(0, 1), reduction="none")
-    return bce.flatten(1).mean(dim=1)
+    return F.binary_cross_entropy(reconstruction, target.clamp(0, 1), reduction="none")
+
+
+# Each reconstruction loss, value by value (a masked loss averages its own values).
+RECONSTRUCTION_ERRORS = {"mse": squared_error, "bce": binary_cross_entropy}
+
+
+def mse_per_sample(reconstruction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of each row."""
+    return squared_error(reconstruction, target).flatten(1).mean(dim=1)
+
+
+def bce_per_sample(reconstruction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of each row (see :func:`binary_cross_entropy`)."""
+    return binary_cross_entropy(reconstruction, target).flatten(1).mean(dim=1)
 
 
 RECONSTRUCTION_LOSSES = {"mse": mse_per_sample, "bce": bce_per_sample}

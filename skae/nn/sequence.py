@@ -7,7 +7,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from .conv import conv_output_size, transposed_padding
-from .losses import RECONSTRUCTION_LOSSES, Objective
+from .losses import RECONSTRUCTION_ERRORS, RECONSTRUCTION_LOSSES, Objective
 from .modules import make_activation
 
 CELLS = {"gru": nn.GRU, "lstm": nn.LSTM}
@@ -250,13 +250,8 @@ class SequenceObjective(Objective):
             return RECONSTRUCTION_LOSSES[self.loss](reconstruction, values)
         mask = target[:, width:].repeat(1, self.n_channels)  # channel-major, as the values
         # Padded steps hold 0 and are reconstructed as 0 here: no loss, no gradient.
-        per_value = _per_value(self.loss, reconstruction * mask, values * mask)
+        reconstruction = reconstruction * mask
+        if self.loss == "bce":  # kept off 0 and 1, where the log is cut off at -100
+            reconstruction = reconstruction.clamp(1e-7, 1 - 1e-7)
+        per_value = RECONSTRUCTION_ERRORS[self.loss](reconstruction, values * mask)
         return (per_value * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
-
-
-def _per_value(loss: str, reconstruction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    if loss == "mse":
-        return (reconstruction - target).pow(2)
-    return nn.functional.binary_cross_entropy(
-        reconstruction.clamp(1e-7, 1 - 1e-7), target.clamp(0, 1), reduction="none"
-    )
