@@ -10,6 +10,7 @@ from ._base import BaseAutoEncoder
 from ._docstring import fill_doc
 from ._utils import LAYER_SIZES, Interval, StrOptions, layer_sizes
 from .nn.modules import make_activation
+from .nn.penalties import Contractive
 from .nn.sequence import (
     CELLS,
     SequenceAutoEncoderModule,
@@ -239,6 +240,13 @@ class SequenceAutoEncoder(BaseAutoEncoder):
             raise ValueError(
                 "bidirectional=True reads sequences backwards with recurrent layers; set "
                 'architecture="gru" or "lstm", or leave bidirectional=False.'
+            )
+        if recurrent and any(isinstance(p, Contractive) for p in self.penalties or []):
+            raise ValueError(
+                "The Contractive penalty needs the encoder's Jacobian case by case, which "
+                "torch.func cannot take through recurrent layers "
+                f'(architecture="{self.architecture}"); use architecture="conv", or another '
+                "penalty such as L1Activity."
             )
 
     def _layers(self) -> list:

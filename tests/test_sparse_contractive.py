@@ -121,3 +121,53 @@ def test_contractive_encoder_is_less_sensitive_at_comparable_error(split):
     assert cae[0] < 1.1 * ae[0], (cae, ae)  # comparable reconstruction error
     assert cae[1] < ae[1] / 2, (cae, ae)  # measured: 3.9x lower
     assert cae[2] < ae[2] / 1.3, (cae, ae)  # measured: 1.5x lower
+
+
+def test_jacobian_over_the_first_columns_holds_the_rest_fixed():
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(6, 3)
+
+    def encoder(x):  # the last two columns scale the code, as a mask would
+        return torch.tanh(layer(x)) * x[:, 4:5] * x[:, 5:6]
+
+    x = torch.rand(5, 6)
+    expected = torch.stack(
+        [
+            torch.autograd.functional.jacobian(lambda r: encoder(r.unsqueeze(0))[0], row)[:, :4]
+            .pow(2)
+            .sum()
+            for row in x
+        ]
+    )
+    torch.testing.assert_close(jacobian_frobenius(encoder, x, n_inputs=4), expected)
+
+
+def test_contractive_penalty_on_a_random_encoder_draws_noise_row_by_row():
+    """A hashing encoder adds noise in training mode; the Jacobian is taken at each row's draw."""
+    from skae import HashingAutoEncoder
+
+    X = np.random.RandomState(0).rand(60, 12)
+    kwargs = dict(n_bits=4, hidden_layer_sizes=(16,), max_epochs=3, random_state=0)
+    plain = HashingAutoEncoder(**kwargs).fit(X)
+    penalised = HashingAutoEncoder(penalties=[Contractive(10.0)], **kwargs).fit(X)
+    losses = penalised.history_[:, "train_loss"]
+    assert np.isfinite(losses).all()
+    assert losses[0] > plain.history_[0, "train_loss"]  # the penalty counts in the loss
+
+
+def test_contractive_sequence_encoder_differentiates_the_values_not_the_mask():
+    from skae import SequenceAutoEncoder
+
+    rng = np.random.RandomState(0)
+    X = [np.sin(np.arange(n) / 3 + rng.rand())[None] for n in rng.randint(20, 33, size=40)]
+    kwargs = dict(n_components=2, hidden_layer_sizes=(8,), max_epochs=30, random_state=0)
+    fits = {w: SequenceAutoEncoder(penalties=[Contractive(w)], **kwargs).fit(X) for w in (0, 1)}
+
+    def sensitivity(model):
+        module = model.module_
+        rows = torch.as_tensor(model._prepare_input(X), dtype=torch.float32)
+        return float(jacobian_frobenius(module.encode, rows, module.n_values).mean().detach())
+
+    assert sensitivity(fits[1]) < sensitivity(fits[0]) / 2
+    with pytest.raises(ValueError, match='architecture="conv"'):
+        SequenceAutoEncoder(architecture="gru", penalties=[Contractive(1.0)]).fit(X)

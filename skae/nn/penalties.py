@@ -99,7 +99,7 @@ def _single_sigmoid_layer(encoder: nn.Module):
     return None
 
 
-def jacobian_frobenius(encoder: nn.Module, x: torch.Tensor) -> torch.Tensor:
+def jacobian_frobenius(encoder, x: torch.Tensor, n_inputs: int | None = None) -> torch.Tensor:
     """Squared Frobenius norm of the encoder's Jacobian at each row, exactly.
 
     For an encoder that is a single ``Linear`` layer followed by a sigmoid,
@@ -112,9 +112,15 @@ def jacobian_frobenius(encoder: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
     Parameters
     ----------
-    encoder : torch.nn.Module
-        Maps rows of shape (n_features,) to codes of shape (n_components,).
+    encoder : torch.nn.Module or callable
+        Maps rows of shape (n_samples, n_features) to codes of shape
+        (n_samples, n_components), each row on its own. A random encoder
+        (noise in training mode) draws its noise row by row.
     x : Tensor of shape (n_samples, n_features)
+    n_inputs : int, optional
+        Differentiate with respect to the first ``n_inputs`` columns only
+        (the rest, e.g. a mask of real timepoints, held fixed); all by
+        default.
 
     Returns
     -------
@@ -131,15 +137,18 @@ def jacobian_frobenius(encoder: nn.Module, x: torch.Tensor) -> torch.Tensor:
     [14.0, 14.0]
     """
     linear = _single_sigmoid_layer(encoder)
-    if linear is not None:
+    if linear is not None and n_inputs is None:
         h = torch.sigmoid(linear(x))
         row_norms = linear.weight.pow(2).sum(dim=1)
         return (h * (1 - h)).pow(2) @ row_norms
+    n_inputs = x.shape[1] if n_inputs is None else n_inputs
 
-    def encode_row(row):
-        return encoder(row.unsqueeze(0)).squeeze(0)
+    def encode_row(inputs, fixed):
+        return encoder(torch.cat([inputs, fixed]).unsqueeze(0)).squeeze(0)
 
-    jacobians = torch.func.vmap(torch.func.jacrev(encode_row))(x)
+    jacobians = torch.func.vmap(torch.func.jacrev(encode_row), randomness="different")(
+        x[:, :n_inputs], x[:, n_inputs:]
+    )
     return jacobians.pow(2).flatten(1).sum(dim=1)
 
 
@@ -243,4 +252,7 @@ class Contractive:
     weight: float
 
     def __call__(self, output: dict, target: torch.Tensor, module: nn.Module) -> torch.Tensor:
-        return self.weight * jacobian_frobenius(module.encoder, target).mean()
+        inputs = getattr(module, "n_values", None)  # sequence rows: the values, not the mask
+        # A sequence module's encoder is a list of layers that only its encode() runs in order.
+        encoder = module.encode if isinstance(module.encoder, nn.ModuleList) else module.encoder
+        return self.weight * jacobian_frobenius(encoder, target, inputs).mean()

@@ -24,15 +24,15 @@ class SequenceRows(nn.Module):
     def __init__(self, n_channels: int, n_timepoints: int, masked: bool):
         super().__init__()
         self.n_channels, self.n_timepoints, self.masked = n_channels, n_timepoints, masked
+        self.n_values = n_channels * n_timepoints
 
     def values(self, rows: torch.Tensor) -> torch.Tensor:
         """The values of ``rows`` as ``(n, n_channels, n_timepoints)``."""
-        width = self.n_channels * self.n_timepoints
-        return rows[:, :width].reshape(-1, self.n_channels, self.n_timepoints)
+        return rows[:, : self.n_values].reshape(-1, self.n_channels, self.n_timepoints)
 
     def mask(self, rows: torch.Tensor) -> torch.Tensor | None:
         """The ``(n, n_timepoints)`` mask of real steps, or ``None`` for equal lengths."""
-        return rows[:, self.n_channels * self.n_timepoints :] if self.masked else None
+        return rows[:, self.n_values :] if self.masked else None
 
     def forward(self, rows: torch.Tensor) -> dict[str, torch.Tensor]:
         code = self.encode(rows)
