@@ -84,3 +84,5 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_show_sourcelink = False
+# "fit()", not "AutoEncoder.fit()", in a page's table of contents: the class is the page.
+toc_object_entries_show_parents = "hide"
