@@ -237,6 +237,11 @@ class KLSparsity:
 class Contractive:
     """Penalty term ``weight * mean(jacobian_frobenius(encoder, x))`` at the clean rows.
 
+    The Jacobian is the module's encoder's; for a temporal-convolution
+    sequence module (whose rows may end with a mask of real timepoints), its
+    ``encode`` with respect to the values only. A random encoder (the
+    hashing code's noise) is differentiated at each row's own draw.
+
     Parameters
     ----------
     weight : float
