@@ -53,3 +53,19 @@ def test_the_gallery_and_the_guide_are_in_the_navigation(site):
         assert f'href="{target}"' in home, target
     assert 'href="sequences.html"' in (site / "user_guide.html").read_text()
     assert (site / "auto_examples" / "plot_timeseries_anomaly.html").exists()
+
+
+def test_every_internal_link_resolves(site):
+    """Each link to a page of the site, and to a section of one, lands on something."""
+    broken, checked = [], 0
+    for page in site.rglob("*.html"):
+        if "_static" in page.parts:
+            continue
+        for target, anchor in re.findall(r'href="([^"#:]*\.html)?(?:#([^"]+))?"', page.read_text()):
+            if not (target or anchor):
+                continue
+            landing = page.parent / target if target else page
+            checked += 1
+            if not landing.exists() or (anchor and f'id="{anchor}"' not in landing.read_text()):
+                broken.append(f"{page.relative_to(site)} -> {target}#{anchor}")
+    assert checked > 1000 and not broken, broken[:20]
