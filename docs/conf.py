@@ -65,6 +65,7 @@ def setup(app):
 # No network, at build time or when reading: no intersphinx, and MathJax served from
 # the site itself (docs/_static/mathjax, every TeX extension in one file, SVG output).
 html_static_path = ["_static"]
+html_css_files = ["skae.css"]
 mathjax_path = "mathjax/tex-svg-full.js"
 
 sphinx_gallery_conf = {

@@ -74,7 +74,7 @@ def save(estimator, path) -> None:
     ----------
     estimator : skae estimator
         Any fitted public skae estimator (the outlier detector, classifier,
-        regressor and ``HammingIndex`` included) whose parameters are plain
+        regressor and :class:`~skae.HammingIndex` included) whose parameters are plain
         data or estimators skae can store. Python objects (a custom module
         class, skorch callbacks, a ``RandomState``, a ``Pipeline`` as a
         detector's ``estimator``) are refused with a ``TypeError``: use

@@ -51,7 +51,7 @@ def to_onnx(estimator, path, part: str = "encoder", opset_version: int | None = 
     ----------
     estimator : skae autoencoder
         A fitted autoencoder (any of the transformers). The outlier
-        detector, the classifier, the regressor and ``HammingIndex`` are
+        detector, the classifier, the regressor and :class:`~skae.HammingIndex` are
         refused with a ``TypeError`` that says which part of them to export.
     path : str or path-like
         Destination ``.onnx`` file.

@@ -124,7 +124,7 @@ class TimeSeriesOutlierDetector(OutlierMixin, BaseEstimator):
         The autoencoder of the windows, cloned in :meth:`fit`: any estimator
         with ``fit`` and a ``score_samples`` that is higher for normal windows
         and takes aeon's ``(n_windows, n_channels, window_size)`` layout.
-        ``None`` is a temporal-convolution ``SequenceAutoEncoder`` with a code
+        ``None`` is a temporal-convolution :class:`~skae.SequenceAutoEncoder` with a code
         of 8 values, at most 50 epochs (see ``default_sequence_autoencoder``).
 
     window_size : int or "auto", default="auto"
