@@ -24,7 +24,9 @@ Three measurements, each printed as a table (``--part``):
 The sequence autoencoder has its defaults, except for what ``--params``
 (JSON) sets, e.g. ``--params '{"architecture": "gru",
 "hidden_layer_sizes": [64]}'`` for the recurrent model, to choose between
-architectures by measurement.
+architectures by measurement. ``--min-steps N`` (features) raises
+``max_epochs`` so that training takes at least N optimiser steps: on a few
+dozen cases an epoch is one step of the default batch of 64.
 
 Run with one thread per process for comparable timings::
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import time
 import warnings
@@ -68,8 +71,15 @@ def load(name):
     return (X_train - mean) / std, y_train, (X_test - mean) / std, y_test
 
 
-def sequence_model(n_components, args, seed=0):
-    return SequenceAutoEncoder(n_components=n_components, random_state=seed, **args.params)
+def sequence_model(n_components, args, seed=0, n_cases=None):
+    model = SequenceAutoEncoder(n_components=n_components, random_state=seed, **args.params)
+    if args.min_steps and n_cases:
+        # Enough epochs for at least --min-steps optimiser steps on n_cases training cases.
+        steps_per_epoch = math.ceil(n_cases / model.batch_size)
+        model.set_params(
+            max_epochs=max(model.max_epochs, math.ceil(args.min_steps / steps_per_epoch))
+        )
+    return model
 
 
 def classifier():
@@ -88,7 +98,7 @@ def features(names, args):
             accuracies, seconds = [], []
             for seed in range(args.seeds):  # the autoencoder's seed; PCA has none
                 start = time.perf_counter()
-                model = sequence_model(k, args, seed).fit(X_train)
+                model = sequence_model(k, args, seed, len(X_train)).fit(X_train)
                 seconds.append(time.perf_counter() - start)
                 ae = classifier().fit(model.transform(X_train), y_train)
                 accuracies.append(ae.score(model.transform(X_test), y_test))
@@ -212,6 +222,12 @@ def main():
     parser.add_argument("--components", type=int, nargs="+", default=[8, 16])
     parser.add_argument(
         "--params", type=json.loads, default={}, help="SequenceAutoEncoder parameters, as JSON"
+    )
+    parser.add_argument(
+        "--min-steps",
+        type=int,
+        default=0,
+        help="features: raise max_epochs to give at least this many optimiser steps",
     )
     parser.add_argument("--stride", type=int, default=4, help="archive: steps between windows")
     parser.add_argument(
