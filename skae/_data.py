@@ -203,13 +203,16 @@ class MemberRows:
     Column ``m`` holds member ``m``'s rows (every member has as many). Each
     pass shuffles each member's rows with its own permutation, in one gather
     on the device, and slices batches of ``batch_size`` rows of every member.
+    The rows are stored member by member, and ``X`` and the batches are views
+    of that memory, as :class:`~skae.nn.members.StackedMembers` reads it.
     """
 
     sparse = False
     y = None
 
     def __init__(self, parts: list[torch.Tensor]):
-        self.X = torch.stack(parts, dim=1)
+        self._by_member = torch.stack(parts)
+        self.X = self._by_member.transpose(0, 1)
         self.device = self.X.device
 
     def __len__(self) -> int:
@@ -217,9 +220,9 @@ class MemberRows:
 
     def batches(self, batch_size: int, generator: torch.Generator | None = None):
         """Iterate over ``(X_batch, X_batch)``; each member shuffled on its own with a generator."""
-        X = self.X
+        X = self._by_member
         if generator is not None:
-            keys = torch.rand(X.shape[:2], generator=generator, device=generator.device)
-            order = keys.argsort(dim=0).to(X.device)
-            X = X.gather(0, order.unsqueeze(-1).expand(X.shape))
-        return [(xb, xb) for xb in X.split(batch_size)]
+            keys = torch.rand(X.shape[1::-1], generator=generator, device=generator.device)
+            order = keys.argsort(dim=0).T.to(X.device)
+            X = X.gather(1, order.unsqueeze(-1).expand(X.shape))
+        return [(xb, xb) for xb in X.transpose(0, 1).split(batch_size)]

@@ -144,12 +144,13 @@ def test_an_interrupt_side_by_side_leaves_the_detector_as_it_was(rng, monkeypatc
     ).fit(X)
     before, scores = dict(vars(detector)), detector.score_samples(X)
     calls = []
+    members_loss = MembersObjective.forward
 
     def interrupted(self, output, target, module):
         calls.append(1)
         if len(calls) == 7:
             raise KeyboardInterrupt
-        return self.per_sample(output, target).mean(dim=0)
+        return members_loss(self, output, target, module)
 
     monkeypatch.setattr(MembersObjective, "forward", interrupted)
     with pytest.raises(KeyboardInterrupt):
@@ -165,3 +166,20 @@ def test_the_thread_choice_counts_every_members_arithmetic():
     alone = forward_flops(nets[0], 6)
     assert alone == 2 * (6 * 5 + 5 * 2 + 2 * 5 + 5 * 6)
     assert forward_flops(stack_members(nets), (3, 6)) == 3 * alone
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce"])
+def test_the_members_loss_is_each_members_own_mean_loss_with_its_gradient(loss):
+    generator = torch.Generator().manual_seed(0)
+    target = torch.rand(5, 3, 4, generator=generator)
+    logits = torch.randn(3, 5, 4, generator=generator, requires_grad=True)
+    # As the stacked network gives it: a view of values stored member by member.
+    reconstruction = torch.sigmoid(logits).transpose(0, 1)
+    together = MembersObjective(Objective(loss))({"reconstruction": reconstruction}, target, None)
+    (grad,) = torch.autograd.grad(together.sum(), logits, retain_graph=True)
+    for m in range(3):
+        alone = Objective(loss)({"reconstruction": reconstruction[:, m]}, target[:, m], None)
+        torch.testing.assert_close(together[m], alone, rtol=1e-6, atol=0)
+        (own,) = torch.autograd.grad(alone, logits, retain_graph=True)
+        torch.testing.assert_close(grad[m], own[m], rtol=1e-5, atol=1e-8)
+        assert torch.count_nonzero(own[m]) > 0 and torch.count_nonzero(own[:m]) == 0

@@ -6,11 +6,17 @@ more in Python and kernel launches than in arithmetic. Stacked, every layer
 of all the members is one batched matrix product, so a step trains them all
 for little more than the cost of one.
 
-Data is laid out ``(rows, members, features)``: a batch holds the same
+Batches are shaped ``(rows, members, features)``: a batch holds the same
 number of rows of each member, each member's own rows. The members stay
 independent: each has its own weights, and the loss is the sum of the
 members' own mean losses, so each gets exactly its own gradient (and Adam,
 whose state is per weight, its own update).
+
+On the CPU a step of these small networks is bound by memory traffic more
+than by arithmetic, so the layouts avoid copies: the rows are stored member
+by member (a batch is a view of that memory, which the batched products read
+as it is), and each weight is stored as the products read it, ``(members,
+in_features, out_features)``, so that its gradient comes out in that layout.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .losses import Objective
+from .losses import RECONSTRUCTION_ERRORS, Objective, squared_error_sums
 from .modules import ACTIVATIONS, AutoEncoderModule
 
 # Layers without weights that act on each value alone, so on stacked rows as on plain ones.
@@ -29,8 +35,9 @@ class ParallelLinear(nn.Module):
     """``n_members`` linear layers of one shape, applied each to its own member's rows.
 
     Input ``(n_members, rows, in_features)``, output ``(n_members, rows,
-    out_features)``. ``weight[m]`` and ``bias[m]`` are member ``m``'s
-    :class:`torch.nn.Linear` parameters, in the same layout.
+    out_features)``. ``weight[m]`` is member ``m``'s :class:`torch.nn.Linear`
+    weight transposed, ``(in_features, out_features)``, and ``bias[m]`` its
+    bias.
 
     Examples
     --------
@@ -44,7 +51,7 @@ class ParallelLinear(nn.Module):
 
     def __init__(self, n_members: int, in_features: int, out_features: int):
         super().__init__()
-        self.weight = nn.Parameter(torch.empty(n_members, out_features, in_features))
+        self.weight = nn.Parameter(torch.empty(n_members, in_features, out_features))
         self.bias = nn.Parameter(torch.empty(n_members, out_features))
 
     @classmethod
@@ -53,21 +60,22 @@ class ParallelLinear(nn.Module):
         first = layers[0]
         stacked = cls(len(layers), first.in_features, first.out_features).to(first.weight)
         with torch.no_grad():
-            stacked.weight.copy_(torch.stack([layer.weight for layer in layers]))
+            stacked.weight.copy_(torch.stack([layer.weight.T for layer in layers]))
             stacked.bias.copy_(torch.stack([layer.bias for layer in layers]))
         return stacked
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # (members, rows, in) @ (members, in, out): one batched product.
-        return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))
+        return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight)
 
 
 class StackedMembers(nn.Module):
     """Networks stacked side by side (``network``), run on ``(rows, members, features)``.
 
-    ``network`` computes in ``(members, rows, features)``, where every layer's
-    operands are contiguous; this turns the input to that layout once and
-    gives each output back as ``(rows, members, ...)``.
+    ``network`` computes in ``(members, rows, features)``; this reads the
+    input in that layout (a view, for batches of rows stored member by member;
+    other input is copied once) and gives each output back as ``(rows,
+    members, ...)``, a view of the same kind.
     """
 
     def __init__(self, network: nn.Module):
@@ -75,14 +83,26 @@ class StackedMembers(nn.Module):
         self.network = network
 
     def forward(self, x: torch.Tensor):
-        out = self.network(x.transpose(0, 1).contiguous())
+        # Batches of MemberRows are views of rows stored member by member: the products read
+        # them without a copy (a copy only for other layouts).
+        members_first = x.transpose(0, 1)
+        if members_first.stride(-1) != 1:
+            members_first = members_first.contiguous()
+        out = self.network(members_first)
         if isinstance(out, dict):
             return {key: value.transpose(0, 1) for key, value in out.items()}
         return out.transpose(0, 1)
 
     def member_state(self, member: int) -> dict:
         """Member ``member``'s ``state_dict``, as its own network holds it."""
-        return {key: value[member] for key, value in self.network.state_dict().items()}
+        modules = self.network.named_modules()
+        linear = {name for name, layer in modules if isinstance(layer, ParallelLinear)}
+        state = {}
+        for key, value in self.network.state_dict().items():
+            owner, _, name = key.rpartition(".")
+            # ParallelLinear keeps each member's weight transposed (see its docstring).
+            state[key] = value[member].T if owner in linear and name == "weight" else value[member]
+        return state
 
 
 def stack_members(modules) -> StackedMembers | None:
@@ -145,11 +165,14 @@ class MembersObjective(nn.Module):
         super().__init__()
         self.objective = objective
 
-    def per_sample(self, output: dict, target: torch.Tensor) -> torch.Tensor:
-        """Loss of each row of each member, shaped ``(rows, members)``."""
-        rows, members = target.shape[:2]
-        flat = {"reconstruction": output["reconstruction"].reshape(rows * members, -1)}
-        return self.objective.per_sample(flat, target.reshape(rows * members, -1)).view(rows, -1)
-
     def forward(self, output: dict, target: torch.Tensor, module: nn.Module) -> torch.Tensor:
-        return self.per_sample(output, target).mean(dim=0)
+        # Every row has as many values: the mean of the rows' means is the mean of all values. A
+        # sum, scaled once per member, saves passes over the values in the backward pass.
+        reconstruction = output["reconstruction"]
+        if self.objective.loss == "mse":
+            sums = squared_error_sums(reconstruction, target)
+        else:
+            errors = RECONSTRUCTION_ERRORS[self.objective.loss](reconstruction, target)
+            sums = errors.sum(dim=[0, *range(2, errors.ndim)])
+        rows, members = target.shape[:2]
+        return sums / (rows * (target.numel() // max(rows * members, 1)))
