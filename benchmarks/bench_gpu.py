@@ -1,7 +1,7 @@
 """skae on one GPU: overhead against a hand-written loop, Hinton's MNIST autoencoder, CUDA tests.
 
-    python benchmarks/bench_gpu.py                       # every part, about 8 minutes on an H100
-    python benchmarks/bench_gpu.py --part overhead       # one of: overhead, batch, hinton, tests
+    python benchmarks/bench_gpu.py                   # every part, planned for 8 minutes on an H100
+    python benchmarks/bench_gpu.py --part overhead   # or batch, hinton, outliers, tests
 
 1. ``overhead``: seconds per epoch of 60,000 MNIST rows, skae against a
    hand-written CUDA loop training the same module (data on the device once,
@@ -18,7 +18,12 @@
    error per image (sum over the 784 pixels, mean over the 10,000 test
    images) against wall time, for at most ``--hinton-seconds`` of
    fine-tuning. The paper's figure is 3.00.
-4. ``tests``: the CUDA tests of ``tests/`` (they skip on a machine without CUDA).
+4. ``outliers``: ``bench_outliers.py`` on the 8 ODDS sets with
+   ``--outlier-seeds`` splits, skae's detector (its 10 autoencoders trained
+   side by side as one stacked network, on the GPU) against IsolationForest
+   on the CPU: ROC-AUC and fit plus score time as a multiple of
+   IsolationForest's (the target is at most 5x).
+5. ``tests``: the CUDA tests of ``tests/`` (they skip on a machine without CUDA).
 
 Without ``../shared/data/mnist`` the rows are random images of that shape
 (parts 1 and 2 only).
@@ -237,9 +242,17 @@ def cuda_tests() -> None:
     print(result.stdout[-3000:], result.stderr[-2000:], flush=True)
 
 
+def outliers(seeds: int) -> None:
+    print(f"## the outlier ensemble, 8 ODDS sets, {seeds} splits")
+    command = [sys.executable, str(HERE / "bench_outliers.py"), "--seeds", str(seeds)]
+    result = subprocess.run([*command, "--detectors", "IForest"], capture_output=True, text=True)
+    print(result.stdout[-6000:], result.stderr[-2000:], flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["overhead", "batch", "hinton", "tests"], action="append")
+    parts = ["overhead", "batch", "hinton", "outliers", "tests"]
+    parser.add_argument("--part", choices=parts, action="append")
     parser.add_argument("--data", type=Path, default=MNIST)
     parser.add_argument("--epochs", type=int, default=4, help="epochs per overhead timing")
     parser.add_argument("--batch-seconds", type=float, default=10.0)
@@ -247,6 +260,7 @@ def main() -> None:
     parser.add_argument("--hinton-epochs", type=int, default=60)
     parser.add_argument("--hinton-batch", type=int, default=128)
     parser.add_argument("--hinton-precision", default="bf16-mixed")
+    parser.add_argument("--outlier-seeds", type=int, default=2)
     parser.add_argument("--device", default="cuda", help="cpu: a smoke test of the script")
     parser.add_argument("--rows", type=int, default=None, help="use only this many rows")
     args = parser.parse_args()
@@ -258,7 +272,7 @@ def main() -> None:
     print(f"{name}, torch {torch.__version__}, CUDA {torch.version.cuda}\n", flush=True)
     X, X_test = mnist(args.data)
     X, X_test = X[: args.rows], X_test[: args.rows]
-    parts = args.part or ["tests", "overhead", "batch", "hinton"]
+    parts = args.part or ["tests", "overhead", "batch", "hinton", "outliers"]
     if "tests" in parts:
         cuda_tests()
     if "overhead" in parts:
@@ -274,6 +288,8 @@ def main() -> None:
             args.hinton_batch,
             args.hinton_precision,
         )
+    if "outliers" in parts:
+        outliers(args.outlier_seeds)
 
 
 if __name__ == "__main__":
