@@ -205,3 +205,54 @@ def test_models_saved_before_the_new_parameters_load_with_their_defaults(digits,
     loaded = load_bytes(rezip(config, blob), tmp_path, "old.skae")
     assert loaded.get_params()["precision"] == "32"
     np.testing.assert_array_equal(loaded.transform(X), ae.transform(X))
+
+
+class HostReads(torch.overrides.TorchFunctionMode):
+    """Counts the reads of tensor values into Python (a host synchronisation on a GPU)."""
+
+    READS = {
+        torch.Tensor.item,
+        torch.Tensor.tolist,
+        torch.Tensor.cpu,
+        torch.Tensor.numpy,
+        torch.Tensor.__float__,
+        torch.Tensor.__int__,
+        torch.Tensor.__bool__,
+    }
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.count += func in self.READS
+        return func(*args, **(kwargs or {}))
+
+
+def host_reads(make, X) -> int:
+    with HostReads() as reads:
+        make().fit(X)
+    return reads.count
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda batch: AutoEncoder(n_components=2, max_epochs=3, batch_size=batch, random_state=0),
+        lambda batch: skae.AutoEncoderOutlierDetector(
+            AutoEncoder(n_components=2, max_epochs=3, batch_size=batch, lr_schedule="constant"),
+            n_estimators=3,
+            max_samples=1.0,
+            trim=0.0,
+            random_state=0,
+        ),
+    ],
+    ids=["autoencoder", "members side by side"],
+)
+def test_training_reads_no_value_to_the_host_per_batch(make):
+    # Four times the batches per epoch, the same reads: they are per epoch (the losses that
+    # early stopping and the history need), not per batch.
+    X = np.random.RandomState(0).normal(size=(400, 6))
+    few, many = host_reads(lambda: make(100), X), host_reads(lambda: make(25), X)
+    assert few == many
+    assert 0 < few
