@@ -238,21 +238,26 @@ def cuda_tests() -> None:
         "cuda",
         str(HERE.parent / "tests"),
     ]
-    result = subprocess.run(command, capture_output=True, text=True)
-    print(result.stdout[-3000:], result.stderr[-2000:], flush=True)
+    run_and_print(command, 3000)
 
 
 def outliers(seeds: int) -> None:
     print(f"## the outlier ensemble, 8 ODDS sets, {seeds} splits")
-    command = [sys.executable, str(HERE / "bench_outliers.py"), "--seeds", str(seeds)]
-    result = subprocess.run([*command, "--detectors", "IForest"], capture_output=True, text=True)
-    print(result.stdout[-6000:], result.stderr[-2000:], flush=True)
+    script = str(HERE / "bench_outliers.py")
+    run_and_print([sys.executable, script, "--seeds", str(seeds), "--detectors", "IForest"], 6000)
+
+
+def run_and_print(command: list[str], tail: int) -> None:
+    """Run ``command`` and print the end of its output and of its errors."""
+    result = subprocess.run(command, capture_output=True, text=True)
+    print(result.stdout[-tail:], result.stderr[-2000:], flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parts = ["overhead", "batch", "hinton", "outliers", "tests"]
-    parser.add_argument("--part", choices=parts, action="append")
+    parser.add_argument(
+        "--part", choices=["overhead", "batch", "hinton", "outliers", "tests"], action="append"
+    )
     parser.add_argument("--data", type=Path, default=MNIST)
     parser.add_argument("--epochs", type=int, default=4, help="epochs per overhead timing")
     parser.add_argument("--batch-seconds", type=float, default=10.0)

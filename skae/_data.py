@@ -222,7 +222,10 @@ class MemberRows:
         """Iterate over ``(X_batch, X_batch)``; each member shuffled on its own with a generator."""
         X = self._by_member
         if generator is not None:
-            keys = torch.rand(X.shape[1::-1], generator=generator, device=generator.device)
+            # Keys drawn (rows, members), as when the rows were stored that way: a seed shuffles
+            # as it did.
+            n_members, n_rows = X.shape[:2]
+            keys = torch.rand(n_rows, n_members, generator=generator, device=generator.device)
             order = keys.argsort(dim=0).T.to(X.device)
             X = X.gather(1, order.unsqueeze(-1).expand(X.shape))
         return [(xb, xb) for xb in X.transpose(0, 1).split(batch_size)]

@@ -72,10 +72,11 @@ class ParallelLinear(nn.Module):
 class StackedMembers(nn.Module):
     """Networks stacked side by side (``network``), run on ``(rows, members, features)``.
 
-    ``network`` computes in ``(members, rows, features)``; this reads the
-    input in that layout (a view, for batches of rows stored member by member;
-    other input is copied once) and gives each output back as ``(rows,
-    members, ...)``, a view of the same kind.
+    ``network`` computes in ``(members, rows, features)``; this hands it the
+    input as a transposed view (for batches of rows stored member by member,
+    as :class:`~skae._data.MemberRows` gives them, the memory the products
+    read without a copy) and gives each output back as ``(rows, members,
+    ...)``, a view of the same kind.
     """
 
     def __init__(self, network: nn.Module):
@@ -83,12 +84,7 @@ class StackedMembers(nn.Module):
         self.network = network
 
     def forward(self, x: torch.Tensor):
-        # Batches of MemberRows are views of rows stored member by member: the products read
-        # them without a copy (a copy only for other layouts).
-        members_first = x.transpose(0, 1)
-        if members_first.stride(-1) != 1:
-            members_first = members_first.contiguous()
-        out = self.network(members_first)
+        out = self.network(x.transpose(0, 1))
         if isinstance(out, dict):
             return {key: value.transpose(0, 1) for key, value in out.items()}
         return out.transpose(0, 1)
