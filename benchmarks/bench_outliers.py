@@ -176,7 +176,10 @@ def run(names, seeds, only=None):
             results[name][column]["roc_splits"] = figures["roc"]
         print(
             f"{name:11s} {X.shape[0]:6d} x {X.shape[1]:3d}  "
-            + "  ".join(f"{c} {results[name][c]['roc']:.4f}" for c in columns),
+            + "  ".join(
+                f"{c} {results[name][c]['roc']:.4f} ({results[name][c]['time']:.2f} s)"
+                for c in columns
+            ),
             flush=True,
         )
     return results, columns

@@ -36,8 +36,12 @@ TRAINING_PARAMETERS_DOC = """\
     max_epochs : int, default=200
         Maximum number of passes over the training data.
 
-    batch_size : int, default=64
-        Rows per optimisation step.
+    batch_size : int or "auto", default="auto"
+        Rows per optimisation step. ``"auto"`` is 64 on the CPU. On CUDA it
+        is the largest power of two at most a fiftieth of the training rows,
+        kept between 64 and 1024: about 50 steps an epoch, and wide batches
+        on large data, where a GPU's steps cost the same at any width. Each
+        :meth:`partial_fit` call takes it from the rows of its chunk.
 
     lr : float, default=1e-3
         Learning rate.

@@ -108,7 +108,7 @@ class HashingAutoEncoder(BaseAutoEncoder):
         output_activation=None,
         loss="mse",
         max_epochs=200,
-        batch_size=64,
+        batch_size="auto",
         lr=1e-3,
         optimizer="adam",
         weight_decay=0.0,

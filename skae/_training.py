@@ -76,7 +76,7 @@ class TrainingSettings:
     lr: float = 1e-3
     weight_decay: float = 0.0
     max_epochs: int = 200
-    batch_size: int = 64
+    batch_size: int | str = "auto"
     n_iter_no_change: int | None = 10
     tol: float = 1e-4
     lr_schedule: str = "plateau"
@@ -222,9 +222,46 @@ def _check_size(module, n_features: int, max_parameters: int, owner: str) -> Non
     )
 
 
+def resolve_batch_size(batch_size, n_rows: int, device) -> int:
+    """The rows per step that ``batch_size`` names for ``n_rows`` training rows on ``device``.
+
+    ``"auto"`` is 64 on the CPU. On CUDA, where a step of a small network
+    costs about the same at any width up to thousands of rows, it is the
+    largest power of two at most ``n_rows / 50`` (about 50 steps an epoch),
+    kept between 64 and 1024 (measured in docs/speed.md).
+
+    Examples
+    --------
+    >>> from skae._training import resolve_batch_size
+    >>> resolve_batch_size("auto", 60_000, "cpu"), resolve_batch_size(256, 60_000, "cuda")
+    (64, 256)
+    >>> [resolve_batch_size("auto", n, "cuda") for n in (1_797, 20_000, 54_000, 10**6)]
+    [64, 256, 1024, 1024]
+    """
+    if batch_size != "auto":
+        return batch_size
+    if torch.device(device).type != "cuda":
+        return AUTO_BATCH_SIZE
+    widest = 1 << max(n_rows // AUTO_STEPS_PER_EPOCH, 1).bit_length() - 1
+    return min(max(widest, AUTO_BATCH_SIZE), AUTO_MAX_BATCH_SIZE_CUDA)
+
+
+# batch_size="auto" (see resolve_batch_size).
+AUTO_BATCH_SIZE, AUTO_MAX_BATCH_SIZE_CUDA, AUTO_STEPS_PER_EPOCH = 64, 1024, 50
+
+
 def _net(
-    module, objective, settings: TrainingSettings, device, shuffle_seed: int, monitor, members=False
+    module,
+    objective,
+    settings: TrainingSettings,
+    device,
+    shuffle_seed: int,
+    monitor,
+    members=False,
+    n_rows=0,
 ):
+    parameters = settings.as_dict()
+    parameters["batch_size"] = resolve_batch_size(settings.batch_size, n_rows, device)
     return _engine.build_net(
         module,
         objective,
@@ -232,7 +269,7 @@ def _net(
         early_stopping=monitor,
         shuffle_seed=shuffle_seed,
         members=members,
-        **settings.as_dict(),
+        **parameters,
     )
 
 
@@ -253,8 +290,9 @@ def _trained_net(module, objective, train_data, valid_data, settings, seeds, mem
     device = train_data.device
     _check_speed_settings(settings.precision, compile_mode(settings.compile, device), device)
     check_closure_free(settings.precision, settings.optimizer)
-    net = _net(module, objective, settings, device, torch_seed(seeds), monitor, members)
-    with _training_threads(module, train_data, settings.batch_size, settings.n_jobs):
+    seed = torch_seed(seeds)
+    net = _net(module, objective, settings, device, seed, monitor, members, len(train_data))
+    with _training_threads(module, train_data, net.batch_size, settings.n_jobs):
         _engine.train(net, train_data, valid_data)
     net.module_.eval()
     return net
@@ -338,6 +376,7 @@ def train_pass(net, data, settings: TrainingSettings) -> float:
     _check_speed_settings(settings.precision, mode, data.device)
     check_closure_free(settings.precision, net.optimizer)
     net.precision, net.compile_mode, net.n_jobs = settings.precision, mode, settings.n_jobs
+    net.batch_size = resolve_batch_size(settings.batch_size, len(data), data.device)
     with _training_threads(net.module_, data, net.batch_size, net.n_jobs):
         return _engine.train_one_pass(net, data)
 

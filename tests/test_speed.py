@@ -79,6 +79,19 @@ def test_compiled_training_matches_eager_and_saves_the_plain_module(digits):
     np.testing.assert_array_equal(copy.transform(digits[0]), compiled_model.transform(digits[0]))
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_compiled_training_on_cuda_is_within_1_05x_of_eager(digits):
+    # compile=True on CUDA is "reduce-overhead": the training steps replay CUDA graphs.
+    eager = held_out_error(AutoEncoder(device="cuda", **FIT), digits)
+    compiled_model = AutoEncoder(device="cuda", compile=True, **FIT)
+    compiled = held_out_error(compiled_model, digits)
+    assert compiled <= 1.05 * eager, (compiled, eager)
+    copy = pickle.loads(pickle.dumps(compiled_model))
+    np.testing.assert_allclose(
+        copy.transform(digits[0]), compiled_model.transform(digits[0]), rtol=1e-5, atol=1e-6
+    )
+
+
 def test_compile_without_a_compiler_is_refused_with_the_fix(digits, monkeypatch):
     monkeypatch.setenv("PATH", "")
     monkeypatch.delenv("CXX", raising=False)
@@ -89,6 +102,26 @@ def test_compile_without_a_compiler_is_refused_with_the_fix(digits, monkeypatch)
 def test_compile_rejects_an_unknown_mode(digits):
     with pytest.raises(ValueError, match="compile"):
         AutoEncoder(compile="fastest", max_epochs=1).fit(digits[0][:100])
+
+
+def batch_widths(estimator) -> list[int]:
+    """The rows of each training batch of the estimator's last epoch."""
+    return [b["train_batch_size"] for b in estimator.net_.history[-1]["batches"]]
+
+
+def test_auto_batch_size_is_64_on_the_cpu_and_a_number_is_kept(digits):
+    X = digits[0][:640]
+    ae = AutoEncoder(n_components=2, max_epochs=1, validation_fraction=0, random_state=0)
+    assert batch_widths(ae.fit(X)) == [64] * 10
+    assert batch_widths(ae.set_params(batch_size=100).partial_fit(X)) == [100] * 6 + [40]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_auto_batch_size_on_cuda_widens_with_the_training_rows():
+    X = np.random.RandomState(0).rand(12_800, 8).astype(np.float32)
+    ae = AutoEncoder(n_components=2, max_epochs=1, validation_fraction=0, device="cuda")
+    assert batch_widths(ae.fit(X)) == [256] * 50  # 12,800 / 50 rows
+    assert batch_widths(ae.partial_fit(X[:3_200])) == [64] * 50  # each call by its own rows
 
 
 def test_forward_flops_counts_linear_and_convolution_layers():
