@@ -222,6 +222,10 @@ def _check_size(module, n_features: int, max_parameters: int, owner: str) -> Non
     )
 
 
+# batch_size="auto" (see resolve_batch_size).
+AUTO_BATCH_SIZE, AUTO_MAX_BATCH_SIZE_CUDA, AUTO_STEPS_PER_EPOCH = 64, 1024, 50
+
+
 def resolve_batch_size(batch_size, n_rows: int, device) -> int:
     """The rows per step that ``batch_size`` names for ``n_rows`` training rows on ``device``.
 
@@ -242,12 +246,8 @@ def resolve_batch_size(batch_size, n_rows: int, device) -> int:
         return batch_size
     if torch.device(device).type != "cuda":
         return AUTO_BATCH_SIZE
-    widest = 1 << max(n_rows // AUTO_STEPS_PER_EPOCH, 1).bit_length() - 1
+    widest = 1 << (max(n_rows // AUTO_STEPS_PER_EPOCH, 1).bit_length() - 1)  # a power of two
     return min(max(widest, AUTO_BATCH_SIZE), AUTO_MAX_BATCH_SIZE_CUDA)
-
-
-# batch_size="auto" (see resolve_batch_size).
-AUTO_BATCH_SIZE, AUTO_MAX_BATCH_SIZE_CUDA, AUTO_STEPS_PER_EPOCH = 64, 1024, 50
 
 
 def _net(
