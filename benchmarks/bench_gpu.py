@@ -1,7 +1,7 @@
 """skae on one GPU: overhead against a hand-written loop, Hinton's MNIST autoencoder, CUDA tests.
 
-    python benchmarks/bench_gpu.py                   # every part, planned for 8 minutes on an H100
-    python benchmarks/bench_gpu.py --part overhead   # or batch, hinton, outliers, tests
+    python benchmarks/bench_gpu.py                   # every part: about 8 minutes on an H200
+    python benchmarks/bench_gpu.py --part auto  # or tests overhead digits batch hinton outliers
 
 1. ``overhead``: seconds per epoch of 60,000 MNIST rows, skae against a
    hand-written CUDA loop training the same module (data on the device once,
