@@ -54,7 +54,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skae import SequenceAutoEncoder, TimeSeriesOutlierDetector
+from skae._data import resolve_device
 from skae._timeseries import timestamp_scores
+from skae._training import resolve_batch_size
 from skae.datasets import load_ts
 
 DATA = Path(os.environ.get("SKAE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -75,7 +77,8 @@ def sequence_model(n_components, args, seed=0, n_cases=None):
     model = SequenceAutoEncoder(n_components=n_components, random_state=seed, **args.params)
     if args.min_steps and n_cases:
         # Enough epochs for at least --min-steps optimiser steps on n_cases training cases.
-        steps_per_epoch = math.ceil(n_cases / model.batch_size)
+        batch = resolve_batch_size(model.batch_size, n_cases, resolve_device(model.device))
+        steps_per_epoch = math.ceil(n_cases / batch)
         model.set_params(
             max_epochs=max(model.max_epochs, math.ceil(args.min_steps / steps_per_epoch))
         )

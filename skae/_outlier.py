@@ -114,7 +114,9 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         with ``estimator__<name>`` (e.g. ``estimator__n_components`` in
         :class:`~sklearn.model_selection.GridSearchCV`). ``None`` uses
         ``AutoEncoder(n_components=ceil(sqrt(n_features)),
-        hidden_layer_sizes=(64, 32), max_epochs=100)`` with ReLU units.
+        hidden_layer_sizes=(64, 32), max_epochs=100, batch_size=64)`` with
+        ReLU units (64 rows a step on any device, as its defaults were
+        chosen with).
         Each member of the ensemble is a clone
         with its own ``random_state``.
 

@@ -222,8 +222,9 @@ def _check_size(module, n_features: int, max_parameters: int, owner: str) -> Non
     )
 
 
-# batch_size="auto" (see resolve_batch_size).
-AUTO_BATCH_SIZE, AUTO_MAX_BATCH_SIZE_CUDA, AUTO_STEPS_PER_EPOCH = 64, 1024, 50
+# batch_size="auto": the CPU's batch, and on CUDA the widest batch and the steps an epoch keeps
+# (measured in docs/speed.md, "Batch size").
+AUTO_BATCH_SIZE_CPU, AUTO_MAX_BATCH_SIZE_CUDA, AUTO_STEPS_PER_EPOCH = 64, 1024, 50
 
 
 def resolve_batch_size(batch_size, n_rows: int, device) -> int:
@@ -245,9 +246,9 @@ def resolve_batch_size(batch_size, n_rows: int, device) -> int:
     if batch_size != "auto":
         return batch_size
     if torch.device(device).type != "cuda":
-        return AUTO_BATCH_SIZE
+        return AUTO_BATCH_SIZE_CPU
     widest = 1 << (max(n_rows // AUTO_STEPS_PER_EPOCH, 1).bit_length() - 1)  # a power of two
-    return min(max(widest, AUTO_BATCH_SIZE), AUTO_MAX_BATCH_SIZE_CUDA)
+    return min(max(widest, AUTO_BATCH_SIZE_CPU), AUTO_MAX_BATCH_SIZE_CUDA)
 
 
 def _net(
@@ -260,6 +261,12 @@ def _net(
     members=False,
     n_rows=0,
 ):
+    """The engine's net for ``module``, its ``batch_size`` resolved for ``n_rows`` training rows.
+
+    Nets that only predict (loaded, or split from members trained side by
+    side) are built with ``n_rows=0``: their batch size is resolved again,
+    from the rows of each pass, before any :func:`train_pass`.
+    """
     parameters = settings.as_dict()
     parameters["batch_size"] = resolve_batch_size(settings.batch_size, n_rows, device)
     return _engine.build_net(

@@ -106,22 +106,25 @@ def test_compile_rejects_an_unknown_mode(digits):
 
 def batch_widths(estimator) -> list[int]:
     """The rows of each training batch of the estimator's last epoch."""
-    return [b["train_batch_size"] for b in estimator.net_.history[-1]["batches"]]
+    batches = estimator.net_.history[-1]["batches"]
+    return [b["train_batch_size"] for b in batches if "train_batch_size" in b]
 
 
-def test_auto_batch_size_is_64_on_the_cpu_and_a_number_is_kept(digits):
-    X = digits[0][:640]
-    ae = AutoEncoder(n_components=2, max_epochs=1, validation_fraction=0, random_state=0)
-    assert batch_widths(ae.fit(X)) == [64] * 10
-    assert batch_widths(ae.set_params(batch_size=100).partial_fit(X)) == [100] * 6 + [40]
+def test_auto_batch_size_is_64_on_the_cpu_and_a_number_is_kept():
+    # 12,800 rows: CUDA's rule would take 256 rows a step.
+    X = np.random.RandomState(0).rand(12_800, 8).astype(np.float32)
+    ae = AutoEncoder(n_components=2, hidden_layer_sizes=(8,), max_epochs=1, device="cpu")
+    assert batch_widths(ae.fit(X)) == [64] * 200
+    assert batch_widths(ae.set_params(batch_size=100).partial_fit(X[:640])) == [100] * 6 + [40]
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_auto_batch_size_on_cuda_widens_with_the_training_rows():
     X = np.random.RandomState(0).rand(12_800, 8).astype(np.float32)
-    ae = AutoEncoder(n_components=2, max_epochs=1, validation_fraction=0, device="cuda")
-    assert batch_widths(ae.fit(X)) == [256] * 50  # 12,800 / 50 rows
-    assert batch_widths(ae.partial_fit(X[:3_200])) == [64] * 50  # each call by its own rows
+    ae = AutoEncoder(n_components=2, max_epochs=1, validation_fraction=0.1, device="cuda")
+    # 11,520 training rows after the validation tenth: 128 rows a step (all 12,800 would give 256).
+    assert batch_widths(ae.fit(X)) == [128] * 90
+    assert batch_widths(ae.partial_fit(X)) == [256] * 50  # each call by its own rows
 
 
 def test_forward_flops_counts_linear_and_convolution_layers():
