@@ -197,7 +197,7 @@ def auto_batch(X, X_test, sizes=(20_000, 60_000)) -> None:
         start = time.perf_counter()
         auto = AutoEncoder(n_components=8, device=DEVICE, random_state=0).fit(X[:rows])
         seconds = time.perf_counter() - start
-        width = auto.net_.history[0]["batches"][0]["train_batch_size"]
+        width = auto.net_.batch_size  # "auto" as the fit resolved it
         narrow = AutoEncoder(
             n_components=8,
             batch_size=64,
