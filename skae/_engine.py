@@ -289,6 +289,15 @@ class AutoEncoderNet(NeuralNet):
             if hasattr(module, "set_training_progress"):
                 module.set_training_progress(progress)
 
+    def _set_training(self, training=True):
+        # skorch calls train()/eval() twice an epoch, each a walk of every submodule, which
+        # costs small networks about as much as a step. A module already in the mode (set as a
+        # whole: skae never switches a part of a module it trains on its own) is left as it is.
+        for name in self._modules + self._criteria:
+            module = getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module) and module.training != training:
+                module.train(training)
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
             return
