@@ -5,12 +5,13 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import torch
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from ._base import fit_all
+from ._base import BaseAutoEncoder, fit_all
 
 
 class OutlierMember:
@@ -140,8 +141,8 @@ class OutlierMember:
         return self._off_surface(residuals) + code_scores
 
     def _residuals(self, Xs):
-        codes = np.asarray(self.estimator_.transform(Xs), dtype=np.float64)
-        return codes, Xs - np.asarray(self.estimator_.inverse_transform(codes), dtype=np.float64)
+        codes, reconstruction = _code_and_reconstruction(self.estimator_, Xs)
+        return codes, Xs - reconstruction
 
     def _fit_code_density(self, codes, residuals, code_components) -> np.ndarray:
         """Fit the residual scale and the density of the codes; return the training code terms."""
@@ -196,6 +197,31 @@ class OutlierMember:
     def reconstruction_error(self, X) -> np.ndarray:
         """The autoencoder's own error on each unscaled row (higher is more abnormal)."""
         return -np.asarray(self.estimator_.score_samples(self._scaled(X)), dtype=np.float64)
+
+
+def _code_and_reconstruction(estimator, X):
+    """``estimator.transform(X)`` and its ``inverse_transform``, in float64.
+
+    An autoencoder of skae that encodes and decodes as the base class does
+    runs both in one pass through its network: the same numbers, in the
+    input's precision, for half the calls.
+    """
+    if isinstance(estimator, BaseAutoEncoder) and all(
+        getattr(type(estimator), name) is getattr(BaseAutoEncoder, name)
+        for name in ("transform", "inverse_transform")
+    ):
+        X = estimator._validate_X(X)
+
+        def both(module, xb):
+            code = module.encode(xb)
+            return torch.cat([code.flatten(1), module.decode(code).flatten(1)], dim=1)
+
+        out = estimator._apply(both, X)
+        codes, reconstruction = np.split(out, [out.shape[1] - X.shape[1]], axis=1)
+    else:
+        codes = estimator.transform(X)
+        reconstruction = estimator.inverse_transform(codes)
+    return np.asarray(codes, dtype=np.float64), np.asarray(reconstruction, dtype=np.float64)
 
 
 def fit_members(members, samples) -> None:
