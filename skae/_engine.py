@@ -434,7 +434,11 @@ class MemberStopping(Callback):
         self.misses_ = [0] * n_members
         self.best_epochs_ = [0] * n_members
         self.stopped_epochs_ = [None] * n_members
-        self.best_model_weights_ = {k: v.clone() for k, v in net.module_.state_dict().items()}
+        state = net.module_.state_dict()
+        self.best_model_weights_ = {k: v.clone() for k, v in state.items()}
+        # Views of the weights, which the optimizer updates in place: read every epoch without
+        # walking the module again.
+        self._weights = list(state.values())
 
     @property
     def stop_requested_(self) -> bool:
@@ -458,12 +462,14 @@ class MemberStopping(Callback):
                 if self.misses_[m] == self.patience:
                     self.stopped_epochs_[m] = epoch
         if improved:
-            index = torch.tensor(improved, device=next(net.module_.parameters()).device)
+            every = len(improved) == len(losses)
+            index = None if every else torch.tensor(improved, device=self._weights[0].device)
             with torch.no_grad():
-                for key, value in net.module_.state_dict().items():
-                    self.best_model_weights_[key].index_copy_(
-                        0, index, value.index_select(0, index)
-                    )
+                for best, value in zip(self.best_model_weights_.values(), self._weights):
+                    if every:
+                        best.copy_(value)
+                    else:
+                        best.index_copy_(0, index, value.index_select(0, index))
         if self.stop_requested_:
             raise KeyboardInterrupt  # skorch's way to end training
 
@@ -630,6 +636,7 @@ def train(net: AutoEncoderNet, train_data, valid_data) -> AutoEncoderNet:
         for _, cb in getattr(net, "callbacks_", []):
             if isinstance(cb, (EarlyStopping, MemberStopping)):
                 cb.best_model_weights_ = None
+                vars(cb).pop("_weights", None)  # MemberStopping's views of the weights
             if isinstance(cb, EpochProgressBar) and getattr(cb, "bar_", None) is not None:
                 cb.on_train_end(net)  # training raised: close the bar all the same
         net._shuffle_generator = net._shuffle_generators = net._grad_scaler = None
