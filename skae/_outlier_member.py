@@ -138,11 +138,10 @@ class OutlierMember:
         # One pass through the autoencoder serves both the statistics and the scores.
         codes, residuals = self._residuals(Xs)
         code_scores = self._fit_code_density(codes, residuals, code_components)
-        return self._off_surface(residuals) + code_scores
+        return _off_surface(residuals, self.residual_scale_) + code_scores
 
     def _residuals(self, Xs):
-        codes, reconstruction = _code_and_reconstruction(self.estimator_, Xs)
-        return codes, Xs - reconstruction
+        return _codes_and_residuals(self.estimator_, Xs)
 
     def _fit_code_density(self, codes, residuals, code_components) -> np.ndarray:
         """Fit the residual scale and the density of the codes; return the training code terms."""
@@ -173,9 +172,6 @@ class OutlierMember:
         self.code_offset_ = float(code_scores.mean()) - 1.0
         return code_scores - self.code_offset_
 
-    def _off_surface(self, residuals) -> np.ndarray:
-        return np.mean((residuals / self.residual_scale_) ** 2, axis=1)
-
     def _code_surprise(self, codes) -> np.ndarray:
         """-2/k log p(z): the Mahalanobis distance over k, plus a constant, for one Gaussian."""
         log_density = self.code_density_.score_samples(self.code_scaler_.transform(codes))
@@ -184,8 +180,8 @@ class OutlierMember:
     def _score_scaled(self, Xs) -> np.ndarray:
         if self.outlier_score == "reconstruction":
             return -np.asarray(self.estimator_.score_samples(Xs), dtype=np.float64)
-        codes, residuals = self._residuals(Xs)
-        return self._off_surface(residuals) + self._code_surprise(codes) - self.code_offset_
+        codes, off_surface = _codes_and_residuals(self.estimator_, Xs, self.residual_scale_)
+        return off_surface + self._code_surprise(codes) - self.code_offset_
 
     def _scaled(self, X):
         return X if self.scaler_ is None else self.scaler_.transform(X)
@@ -199,12 +195,15 @@ class OutlierMember:
         return -np.asarray(self.estimator_.score_samples(self._scaled(X)), dtype=np.float64)
 
 
-def _code_and_reconstruction(estimator, X):
-    """``estimator.transform(X)`` and its ``inverse_transform``, in float64.
+def _codes_and_residuals(estimator, X, scale=None):
+    """The codes of ``X`` and its residuals ``X - inverse_transform(codes)``, in float64.
 
-    An autoencoder of skae that encodes and decodes as the base class does
-    runs both in one pass through its network: the same numbers, in the
-    input's precision, for half the calls.
+    With ``scale``, the residuals come as each row's mean squared residual
+    in units of ``scale`` instead. An autoencoder of skae that encodes and
+    decodes as the base class does runs it all block by block in one pass
+    through its network, keeping no reconstruction: the codes and
+    reconstructions are those of ``transform`` and ``inverse_transform``,
+    and the residuals are taken in float64.
     """
     if isinstance(estimator, BaseAutoEncoder) and all(
         getattr(type(estimator), name) is getattr(BaseAutoEncoder, name)
@@ -212,16 +211,28 @@ def _code_and_reconstruction(estimator, X):
     ):
         X = estimator._validate_X(X)
 
-        def both(module, xb):
+        def codes_and_residuals(module, xb):
             code = module.encode(xb)
-            return torch.cat([code.flatten(1), module.decode(code).flatten(1)], dim=1)
+            residual = xb.flatten(1).double() - module.decode(code).flatten(1).double()
+            if scale is not None:
+                divisor = torch.as_tensor(scale, dtype=torch.float64, device=residual.device)
+                residual = (residual / divisor).square().mean(dim=1, keepdim=True)
+            return torch.cat([code.flatten(1).double(), residual], dim=1)
 
-        out = estimator._apply(both, X)
-        codes, reconstruction = np.split(out, [out.shape[1] - X.shape[1]], axis=1)
-    else:
-        codes = estimator.transform(X)
-        reconstruction = estimator.inverse_transform(codes)
-    return np.asarray(codes, dtype=np.float64), np.asarray(reconstruction, dtype=np.float64)
+        out = estimator._apply(codes_and_residuals, X)
+        n_codes = out.shape[1] - (X.shape[1] if scale is None else 1)
+        codes, residuals = out[:, :n_codes], out[:, n_codes:]
+        return codes, (residuals if scale is None else residuals[:, 0])
+    codes = estimator.transform(X)
+    residuals = X - np.asarray(estimator.inverse_transform(codes), dtype=np.float64)
+    if scale is not None:
+        residuals = _off_surface(residuals, scale)
+    return np.asarray(codes, dtype=np.float64), residuals
+
+
+def _off_surface(residuals, scale) -> np.ndarray:
+    """Each row's mean squared residual in units of ``scale``."""
+    return np.mean((residuals / scale) ** 2, axis=1)
 
 
 def fit_members(members, samples) -> None:
