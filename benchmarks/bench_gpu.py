@@ -24,7 +24,7 @@
    images) against wall time, for at most ``--hinton-seconds`` of
    fine-tuning. The paper's figure is 3.00.
 4. ``outliers``: ``bench_outliers.py`` on the 8 ODDS sets with
-   ``--outlier-seeds`` splits, skae's detector (its 10 autoencoders trained
+   ``--outlier-seeds`` splits, skae's detector (its 5 autoencoders trained
    side by side as one stacked network, on the GPU) against IsolationForest
    on the CPU: ROC-AUC and fit plus score time as a multiple of
    IsolationForest's (the target is at most 5x).

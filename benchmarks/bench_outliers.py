@@ -10,7 +10,7 @@ outliers, PyOD's ``precision_n_scores``) of the test scores.
 Detectors, side by side in the same run on the same splits:
 
 - ``skae``: ``AutoEncoderOutlierDetector(random_state=i)``, its defaults (an
-  ensemble of 10 autoencoders on 256-row subsamples, the combined score);
+  ensemble of 5 autoencoders on 256-row subsamples, the combined score);
   ``skae-recon``: the plain reconstruction error of the same fitted
   autoencoders (``reconstruction_error``, PyOD's score), so no extra training;
   ``skae-single``: one autoencoder on all the training rows
@@ -156,7 +156,7 @@ def hand_loop_scores(X_train, X_test, seed):
 
     def stage(samples):  # (members, rows, features) float64
         mean, std = samples.mean(1, keepdims=True), samples.std(1, keepdims=True)
-        std[std == 0] = 1.0
+        std[std < 10 * np.finfo(np.float64).eps] = 1.0  # as StandardScaler: constant features
         X = torch.as_tensor((samples - mean) / std, dtype=torch.float32)
         weights = []
         for a, b in zip(widths[:-1], widths[1:]):
@@ -186,7 +186,7 @@ def hand_loop_scores(X_train, X_test, seed):
     _, (weights, mean, std) = stage(np.take_along_axis(samples, kept[:, :, None], axis=1))
     with torch.no_grad():
         X = torch.as_tensor((X_test[None] - mean) / std, dtype=torch.float32)
-        return ((forward(weights, X) - X) ** 2).mean(dim=(0, 2)).numpy()
+        return ((forward(weights, X).double() - X.double()) ** 2).mean(dim=(0, 2)).numpy()
 
 
 def iforest_scores(X_train, X_test, seed):

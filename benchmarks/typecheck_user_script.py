@@ -236,7 +236,7 @@ estimators = [
     ),
     skae.AutoEncoderOutlierDetector(
         estimator=None,
-        n_estimators=10,
+        n_estimators=5,
         max_samples="auto",
         scaler="standard",
         outlier_score="combined",

@@ -13,7 +13,7 @@ of outliers are planted: rows whose features are each plausible alone but
 do not fit together (off the surface), and rows on the surface but beyond
 its normal extent. The autoencoder's reconstruction error catches the first
 kind; the unusualness of the code catches the second; the default score
-adds both, averaged over 10 autoencoders that each train on 256 of the rows.
+adds both, averaged over 5 autoencoders that each train on 256 of the rows.
 """
 
 # %%

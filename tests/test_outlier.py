@@ -106,12 +106,12 @@ def test_scores_are_consistent(fitted):
 
 def test_members_train_on_their_own_subsamples(fitted):
     detector, X, _ = fitted
-    assert len(detector.members_) == 10 and detector.max_samples_ == 256
+    assert len(detector.members_) == 5 and detector.max_samples_ == 256
     samples = detector.members_samples_
     assert all(len(np.unique(rows)) == 256 and (np.diff(rows) > 0).all() for rows in samples)
-    assert len({tuple(rows) for rows in samples}) == 10
+    assert len({tuple(rows) for rows in samples}) == 5
     seeds = {m.estimator_.random_state for m in detector.members_}
-    assert len(seeds) == 10
+    assert len(seeds) == 5
     # The final fit of each member leaves out the trim (10 %) of its rows: 230 of 256 are
     # at or below the 90th percentile of their scores.
     assert {m.scaler_.n_samples_seen_ for m in detector.members_} == {230}
