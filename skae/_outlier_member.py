@@ -198,36 +198,40 @@ class OutlierMember:
 def _codes_and_residuals(estimator, X, scale=None):
     """The codes of ``X`` and its residuals ``X - inverse_transform(codes)``, in float64.
 
-    With ``scale``, the residuals come as each row's mean squared residual
-    in units of ``scale`` instead. An autoencoder of skae that encodes and
-    decodes as the base class does runs it all block by block in one pass
-    through its network, keeping no reconstruction: the codes and
-    reconstructions are those of ``transform`` and ``inverse_transform``,
-    and the residuals are taken in float64.
+    The codes are cast to float64 before they are decoded. With ``scale``,
+    the residuals come as each row's mean squared residual in units of
+    ``scale`` instead. For float64 input, an autoencoder of skae that encodes
+    and decodes as the base class does runs it all block by block in one
+    pass through its network, keeping no reconstruction, with the numbers of
+    the two calls.
     """
-    if isinstance(estimator, BaseAutoEncoder) and all(
-        getattr(type(estimator), name) is getattr(BaseAutoEncoder, name)
-        for name in ("transform", "inverse_transform")
+    if (
+        X.dtype == np.float64
+        and isinstance(estimator, BaseAutoEncoder)
+        and all(
+            getattr(type(estimator), name) is getattr(BaseAutoEncoder, name)
+            for name in ("transform", "inverse_transform")
+        )
     ):
         X = estimator._validate_X(X)
 
         def codes_and_residuals(module, xb):
             code = module.encode(xb)
-            residual = xb.flatten(1).double() - module.decode(code).flatten(1).double()
+            residual = xb.flatten(1) - module.decode(code).flatten(1)
             if scale is not None:
-                divisor = torch.as_tensor(scale, dtype=torch.float64, device=residual.device)
+                divisor = torch.as_tensor(scale, dtype=residual.dtype, device=residual.device)
                 residual = (residual / divisor).square().mean(dim=1, keepdim=True)
-            return torch.cat([code.flatten(1).double(), residual], dim=1)
+            return torch.cat([code.flatten(1), residual], dim=1)
 
         out = estimator._apply(codes_and_residuals, X)
         n_codes = out.shape[1] - (X.shape[1] if scale is None else 1)
         codes, residuals = out[:, :n_codes], out[:, n_codes:]
         return codes, (residuals if scale is None else residuals[:, 0])
-    codes = estimator.transform(X)
+    codes = np.asarray(estimator.transform(X), dtype=np.float64)
     residuals = X - np.asarray(estimator.inverse_transform(codes), dtype=np.float64)
     if scale is not None:
         residuals = _off_surface(residuals, scale)
-    return np.asarray(codes, dtype=np.float64), residuals
+    return codes, residuals
 
 
 def _off_surface(residuals, scale) -> np.ndarray:

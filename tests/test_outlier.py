@@ -15,6 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skae import AutoEncoder, AutoEncoderOutlierDetector, DenoisingAutoEncoder
+from skae._outlier_member import _codes_and_residuals
 
 FAST_AE = dict(max_epochs=5, batch_size=16, hidden_layer_sizes=(8,), random_state=0)
 SINGLE = dict(n_estimators=1, max_samples=1.0)  # one autoencoder on all the rows
@@ -394,6 +395,24 @@ def test_default_autoencoder_follows_the_feature_count():
     detector = AutoEncoderOutlierDetector(n_estimators=1, random_state=0).fit(X[:, :9])
     ae = detector.members_[0].estimator_
     assert (ae.n_components, ae.hidden_layer_sizes, ae.activation) == (3, (64, 32), "relu")
+    # Chosen on the development sets (docs/outliers.md), with n_estimators=5.
+    assert (ae.max_epochs, ae.lr, AutoEncoderOutlierDetector().n_estimators) == (50, 2e-3, 5)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_codes_and_residuals_are_those_of_transform_and_inverse_transform(dtype):
+    # Members score from one pass through the network (float64 input) or two calls: either
+    # way the codes of transform, decoded in float64, and the residuals in float64.
+    X = StandardScaler().fit_transform(planted(n_inliers=200, n_outliers=0)[0]).astype(dtype)
+    ae = AutoEncoder(n_components=3, **FAST_AE).fit(X)
+    codes = np.asarray(ae.transform(X), dtype=np.float64)
+    residuals = X - ae.inverse_transform(codes)
+    got_codes, got_residuals = _codes_and_residuals(ae, X)
+    np.testing.assert_array_equal(got_codes, codes)
+    np.testing.assert_array_equal(got_residuals, residuals)
+    scale = np.sqrt(np.mean(residuals**2, axis=0))
+    _, off_surface = _codes_and_residuals(ae, X, scale)
+    np.testing.assert_allclose(off_surface, np.mean((residuals / scale) ** 2, axis=1), rtol=1e-12)
 
 
 def test_rows_outside_the_training_range_score_as_outliers(fitted):
