@@ -290,9 +290,9 @@ class AutoEncoderNet(NeuralNet):
                 module.set_training_progress(progress)
 
     def _set_training(self, training=True):
-        # skorch calls train()/eval() twice an epoch, each a walk of every submodule, which
-        # costs small networks about as much as a step. A module already in the mode (set as a
-        # whole: skae never switches a part of a module it trains on its own) is left as it is.
+        # skorch's validation step sets the mode again for every batch, each time a walk of every
+        # submodule that costs a small network about as much as the step. run_single_epoch sets
+        # it in full at the start of each pass, so a module already in the mode is left as it is.
         for name in self._modules + self._criteria:
             module = getattr(self, name + "_")
             if isinstance(module, torch.nn.Module) and module.training != training:
@@ -301,7 +301,7 @@ class AutoEncoderNet(NeuralNet):
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
             return
-        self._set_training(training)
+        super()._set_training(training)  # in full, every module and submodule
         device = module_device(self)
         # Summing on the device avoids a host synchronisation on every batch.
         total = torch.zeros((), device=device)

@@ -166,6 +166,27 @@ def test_callbacks_parameter_is_not_mutated_and_gets_batches(digits):
     assert fitted.n == 3 * int(np.ceil(len(X) / 100))
 
 
+def test_every_training_pass_starts_with_the_whole_module_in_training_mode(digits):
+    # A callback may switch a part of the module; each pass sets the mode of every part again
+    # (the engine skips only repeats within a pass), also without validation rows.
+    X, _ = digits
+
+    class FreezeEncoder(Callback):
+        def __init__(self):
+            self.modes = []
+
+        def on_epoch_begin(self, net, **kwargs):
+            net.module_.encoder.eval()
+
+        def on_batch_begin(self, net, training=False, **kwargs):
+            if training:
+                self.modes.append(net.module_.encoder.training)
+
+    ae = AutoEncoder(callbacks=[FreezeEncoder()], validation_fraction=0, **SMALL).fit(X)
+    modes = dict(ae.net_.callbacks_)["FreezeEncoder"].modes
+    assert len(modes) == 3 * int(np.ceil(len(X) / 64)) and all(modes)
+
+
 # -- errors ----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "X, error, match",
