@@ -128,20 +128,27 @@ def skae_apart_scores(X_train, X_test, seed):
 def hand_loop_scores(X_train, X_test, seed):
     """The default ensemble's training written out by hand in torch: a floor for its time.
 
-    The same work per fit as the default detector (with ``--detector`` and
-    ``--autoencoder``) when no member stops early: its members stacked as
-    batched products, each on 256 standardised rows of which it trains on
-    230 (the rest are skae's validation rows), the default network, Adam
-    (fused) at the default learning rate, two stages of ``max_epochs``
-    epochs of batches of 64 (the second on the 90 % of rows the first
-    reconstructs best). Nothing else: no validation, early stopping or score
-    statistics; the score is the mean reconstruction error. Data stay in one
-    tensor and each batch is a slice.
+    The same work per fit as the default detector when no member stops
+    early: its members stacked as batched products, each on 256 standardised
+    rows of which it trains on all but skae's validation tenth, a network of
+    the autoencoder's widths with ReLU units, fused Adam at its learning
+    rate, two stages of ``max_epochs`` epochs of its batches (the second on
+    the 90 % of rows the first reconstructs best). Nothing else: no
+    validation, early stopping or score statistics; the score is the mean
+    reconstruction error. Data stay in one tensor and each batch is a slice.
+    It follows ``n_estimators``, an int ``max_samples``, ``hidden_layer_sizes``,
+    ``n_components``, ``max_epochs``, ``batch_size`` and ``lr`` of
+    ``--detector`` and ``--autoencoder``, and refuses other changes.
     """
     detector = skae_detector(X_train, seed)
     autoencoder = detector.estimator or default_autoencoder(X_train.shape[1])
+    followed = {"hidden_layer_sizes", "n_components", "max_epochs", "batch_size", "lr"}
+    if set(AUTOENCODER) - followed or set(DETECTOR) - {"n_estimators", "max_samples"}:
+        raise SystemExit("hand-loop follows only the settings its docstring names.")
     n_members, n_rows = detector.n_estimators, detector.max_samples
     n_rows = 256 if n_rows == "auto" else n_rows
+    if not isinstance(n_rows, int):
+        raise SystemExit("hand-loop takes an int max_samples.")
     epochs, batch, lr = autoencoder.max_epochs, autoencoder.batch_size, autoencoder.lr
     generator = torch.Generator().manual_seed(seed)
     rng = np.random.RandomState(seed)
@@ -168,7 +175,7 @@ def hand_loop_scores(X_train, X_test, seed):
             bias = (torch.rand(n_members, b, generator=generator) * 2 - 1) * bound
             weights.append((w.requires_grad_(), bias.requires_grad_()))
         optimizer = torch.optim.Adam([p for pair in weights for p in pair], lr=lr, fused=True)
-        train = X[:, : X.shape[1] - math.ceil(0.1 * X.shape[1])]
+        train = X[:, : X.shape[1] - max(1, round(0.1 * X.shape[1]))]  # as skae's split_rows
         for _ in range(epochs):
             order = torch.randperm(train.shape[1], generator=generator)
             shuffled = train[:, order]
