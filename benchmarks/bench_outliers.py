@@ -135,7 +135,9 @@ def hand_loop_scores(X_train, X_test, seed):
     rate, two stages of ``max_epochs`` epochs of its batches (the second on
     the 90 % of rows the first reconstructs best). Nothing else: no
     validation, early stopping or score statistics; the score is the mean
-    reconstruction error. Data stay in one tensor and each batch is a slice.
+    reconstruction error of the test rows, in float32. Data stay in one
+    tensor, on the device skae's ``device="auto"`` picks (CUDA when there
+    is one), and each batch is a slice.
     It follows ``n_estimators``, an int ``max_samples``, ``hidden_layer_sizes``,
     ``n_components``, ``max_epochs``, ``batch_size`` and ``lr`` of
     ``--detector`` and ``--autoencoder``, and refuses other changes.
@@ -150,7 +152,8 @@ def hand_loop_scores(X_train, X_test, seed):
     if not isinstance(n_rows, int):
         raise SystemExit("hand-loop takes an int max_samples.")
     epochs, batch, lr = autoencoder.max_epochs, autoencoder.batch_size, autoencoder.lr
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)  # drawn on the CPU, then moved
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     rng = np.random.RandomState(seed)
     n, d = X_train.shape
     rows = [np.sort(rng.choice(n, min(n_rows, n), replace=False)) for _ in range(n_members)]
@@ -167,17 +170,17 @@ def hand_loop_scores(X_train, X_test, seed):
     def stage(samples):  # (members, rows, features) float64
         mean, std = samples.mean(1, keepdims=True), samples.std(1, keepdims=True)
         std[std < 10 * np.finfo(np.float64).eps] = 1.0  # as StandardScaler: constant features
-        X = torch.as_tensor((samples - mean) / std, dtype=torch.float32)
+        X = torch.as_tensor((samples - mean) / std, dtype=torch.float32, device=device)
         weights = []
         for a, b in zip(widths[:-1], widths[1:]):
             bound = 1 / math.sqrt(a)  # torch.nn.Linear's initialisation
             w = (torch.rand(n_members, a, b, generator=generator) * 2 - 1) * bound
             bias = (torch.rand(n_members, b, generator=generator) * 2 - 1) * bound
-            weights.append((w.requires_grad_(), bias.requires_grad_()))
+            weights.append((w.to(device).requires_grad_(), bias.to(device).requires_grad_()))
         optimizer = torch.optim.Adam([p for pair in weights for p in pair], lr=lr, fused=True)
         train = X[:, : X.shape[1] - max(1, round(0.1 * X.shape[1]))]  # as skae's split_rows
         for _ in range(epochs):
-            order = torch.randperm(train.shape[1], generator=generator)
+            order = torch.randperm(train.shape[1], generator=generator).to(device)
             shuffled = train[:, order]
             for start in range(0, shuffled.shape[1], batch):
                 x = shuffled[:, start : start + batch]
@@ -185,7 +188,7 @@ def hand_loop_scores(X_train, X_test, seed):
                 ((forward(weights, x) - x) ** 2).mean(dim=(1, 2)).sum().backward()
                 optimizer.step()
         with torch.no_grad():
-            errors = ((forward(weights, X) - X) ** 2).mean(2).numpy()
+            errors = ((forward(weights, X) - X) ** 2).mean(2).cpu().numpy()
         return errors, (weights, mean, std)
 
     samples = np.stack([X_train[r] for r in rows])
@@ -195,8 +198,9 @@ def hand_loop_scores(X_train, X_test, seed):
     )
     _, (weights, mean, std) = stage(np.take_along_axis(samples, kept[:, :, None], axis=1))
     with torch.no_grad():
-        X = torch.as_tensor((X_test[None] - mean) / std, dtype=torch.float32)
-        return ((forward(weights, X).double() - X.double()) ** 2).mean(dim=(0, 2)).numpy()
+        X = torch.as_tensor((X_test[None] - mean) / std, dtype=torch.float32, device=device)
+        errors = (forward(weights, X).double() - X.double()) ** 2
+        return errors.mean(dim=(0, 2)).cpu().numpy()
 
 
 def iforest_scores(X_train, X_test, seed):
