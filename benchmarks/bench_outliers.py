@@ -74,6 +74,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skae import AutoEncoderOutlierDetector, _training
 from skae._outlier import default_autoencoder
+from skae._outlier_member import _lowest
 from skae.datasets import load_odds
 
 DATA = Path(os.environ.get("SKAE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -193,9 +194,7 @@ def hand_loop_scores(X_train, X_test, seed):
 
     samples = np.stack([X_train[r] for r in rows])
     errors, _ = stage(samples)
-    kept = np.sort(
-        np.argsort(errors, axis=1, kind="stable")[:, : int(0.9 * (samples.shape[1] - 1)) + 1]
-    )
+    kept = np.stack([_lowest(member_errors, detector.trim) for member_errors in errors])
     _, (weights, mean, std) = stage(np.take_along_axis(samples, kept[:, :, None], axis=1))
     with torch.no_grad():
         X = torch.as_tensor((X_test[None] - mean) / std, dtype=torch.float32, device=device)
@@ -353,10 +352,9 @@ def paired(path_a, path_b) -> None:
     """Print skae's mean ROC-AUC and time in two ``--json`` runs on the same splits, and the gap."""
     a, b = (json.loads(Path(path).read_text()) for path in (path_a, path_b))
     names = [name for name in a if name in b]
-    per_split = np.mean(
-        [np.subtract(b[n]["skae"]["roc_splits"], a[n]["skae"]["roc_splits"]) for n in names], axis=0
-    )
-    error = per_split.std(ddof=1) / np.sqrt(len(per_split))
+    joined = {n: {"A": a[n]["skae"], "B": b[n]["skae"]} for n in names}
+    gap, error = paired_difference(joined, "B", "A")
+    n_splits = len(joined[names[0]]["A"]["roc_splits"])
     for label, run in (("A", a), ("B", b)):
         roc = np.mean([run[n]["skae"]["roc"] for n in names])
         seconds = np.mean([run[n]["skae"]["time"] for n in names])
@@ -366,8 +364,8 @@ def paired(path_a, path_b) -> None:
             line += f", {seconds / forest:.1f}x IsolationForest's ({forest:.3f} s)"
         print(line)
     print(
-        f"B minus A: {per_split.mean():+.4f} +- {error:.4f} "
-        f"(standard error over {len(per_split)} splits, {len(names)} sets)"
+        f"B minus A: {gap:+.4f} +- {error:.4f} "
+        f"(standard error over {n_splits} splits, {len(names)} sets)"
     )
 
 
