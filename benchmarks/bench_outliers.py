@@ -74,7 +74,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skae import AutoEncoderOutlierDetector, _training
 from skae._outlier import default_autoencoder
-from skae._outlier_member import _lowest
+from skae._outlier_member import _lowest, screening_epochs
 from skae.datasets import load_odds
 
 DATA = Path(os.environ.get("SKAE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -133,8 +133,9 @@ def hand_loop_scores(X_train, X_test, seed):
     early: its members stacked as batched products, each on 256 standardised
     rows of which it trains on all but skae's validation tenth, a network of
     the autoencoder's widths with ReLU units, fused Adam at its learning
-    rate, two stages of ``max_epochs`` epochs of its batches (the second on
-    the 90 % of rows the first reconstructs best). Nothing else: no
+    rate, two stages of its batches (the first of half of ``max_epochs``
+    epochs, rounded up, as skae's; the second of ``max_epochs``, on the 90 %
+    of rows the first reconstructs best). Nothing else: no
     validation, early stopping or score statistics; the score is the mean
     reconstruction error of the test rows, in float32. Data stay in one
     tensor, on the device skae's ``device="auto"`` picks (CUDA when there
@@ -168,7 +169,7 @@ def hand_loop_scores(X_train, X_test, seed):
             x = torch.relu(x) if act else x
         return x
 
-    def stage(samples):  # (members, rows, features) float64
+    def stage(samples, epochs):  # (members, rows, features) float64
         mean, std = samples.mean(1, keepdims=True), samples.std(1, keepdims=True)
         std[std < 10 * np.finfo(np.float64).eps] = 1.0  # as StandardScaler: constant features
         X = torch.as_tensor((samples - mean) / std, dtype=torch.float32, device=device)
@@ -193,9 +194,9 @@ def hand_loop_scores(X_train, X_test, seed):
         return errors, (weights, mean, std)
 
     samples = np.stack([X_train[r] for r in rows])
-    errors, _ = stage(samples)
+    errors, _ = stage(samples, screening_epochs(epochs))
     kept = np.stack([_lowest(member_errors, detector.trim) for member_errors in errors])
-    _, (weights, mean, std) = stage(np.take_along_axis(samples, kept[:, :, None], axis=1))
+    _, (weights, mean, std) = stage(np.take_along_axis(samples, kept[:, :, None], axis=1), epochs)
     with torch.no_grad():
         X = torch.as_tensor((X_test[None] - mean) / std, dtype=torch.float32, device=device)
         errors = (forward(weights, X).double() - X.double()) ** 2
