@@ -290,11 +290,12 @@ def _lowest(scores: np.ndarray, trim: float) -> np.ndarray:
 def _fit_stage(members, samples, code_components, screening=False) -> list:
     scaled = [member._scaled_rows(X) for member, X in zip(members, samples)]
     estimators = [clone(member.estimator) for member in members]
-    for estimator in estimators if screening else ():
-        # Estimators without an int max_epochs (a Pipeline, a user's own) fit as they are.
-        epochs = estimator.get_params(deep=False).get("max_epochs")
-        if isinstance(epochs, Integral) and not isinstance(epochs, bool):
-            estimator.set_params(max_epochs=screening_epochs(epochs))
+    if screening:
+        for estimator in estimators:
+            # Estimators without an int max_epochs (a Pipeline, a user's own) fit as they are.
+            epochs = estimator.get_params(deep=False).get("max_epochs")
+            if isinstance(epochs, Integral) and not isinstance(epochs, bool):
+                estimator.set_params(max_epochs=screening_epochs(epochs))
     fit_all(estimators, scaled)
     return [
         member._fit_statistics(estimator, Xs, code_components)
