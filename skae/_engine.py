@@ -118,8 +118,6 @@ class AutoEncoderNet(NeuralNet):
     _forward = None
     _eval_forward = None
     _grad_scaler = None
-    # For one fit or pass: the submodules that read the training progress (on_epoch_begin).
-    _scheduled = None
 
     def __init__(
         self,
@@ -202,7 +200,6 @@ class AutoEncoderNet(NeuralNet):
             # Each fit or pass wraps the module anew (the gradient scaler's state is kept across
             # the passes of partial_fit, and dropped by train()).
             self._group = self._parallel = self._forward = self._eval_forward = None
-            self._scheduled = None
 
     # -- data -------------------------------------------------------------------------
     def get_split_datasets(self, X, y=None, **fit_params):
@@ -287,13 +284,10 @@ class AutoEncoderNet(NeuralNet):
         super().on_epoch_begin(net, dataset_train=dataset_train, dataset_valid=dataset_valid)
         # Modules that change over training (scheduled noise) read the progress here.
         # Past max_epochs (more passes of partial_fit) the schedule stays at its end.
-        scheduled = self._scheduled
-        if scheduled is None:  # found once a fit or pass: a walk of the module costs a small step
-            scheduled = [m for m in self.module_.modules() if hasattr(m, "set_training_progress")]
-            self._scheduled = scheduled
         progress = min(1.0, (len(self.history) - 1) / max(self.max_epochs, 1))
-        for module in scheduled:
-            module.set_training_progress(progress)
+        for module in self.module_.modules():
+            if hasattr(module, "set_training_progress"):
+                module.set_training_progress(progress)
 
     def _set_training(self, training=True):
         # skorch's validation step sets the mode again for every batch, each time a walk of every
@@ -307,14 +301,7 @@ class AutoEncoderNet(NeuralNet):
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
             return
-        # Every module and submodule in the mode, as skorch's _set_training leaves them, but
-        # walking a module with train() only when a part of it is in the other mode.
-        for name in self._modules + self._criteria:
-            module = getattr(self, name + "_")
-            if isinstance(module, torch.nn.Module) and any(
-                m.training != training for m in module.modules()
-            ):
-                module.train(training)
+        super()._set_training(training)  # in full, every module and submodule
         device = module_device(self)
         # Summing on the device avoids a host synchronisation on every batch.
         total = torch.zeros((), device=device)
