@@ -372,6 +372,13 @@ def paired(path_a, path_b) -> None:
     )
 
 
+def first_fit_epochs(value: str):
+    """``--first-fit-epochs``: ``"full"`` or a number of epochs, at least 1."""
+    if value == "full" or (value.isdigit() and int(value) >= 1):
+        return value
+    raise argparse.ArgumentTypeError(f"{value!r} is neither 'full' nor a number of epochs >= 1")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=DATASETS)
@@ -393,6 +400,7 @@ def main():
     )
     parser.add_argument(
         "--first-fit-epochs",
+        type=first_fit_epochs,
         help="epochs of the first fit of the trim, for skae and hand-loop: a number, or 'full' "
         "for max_epochs (default: skae's rule, half of max_epochs)",
     )

@@ -176,11 +176,11 @@ class AutoEncoderOutlierDetector(OutlierMixin, BaseEstimator):
         scores, left out of a second fit: each member is fitted on its rows,
         then fitted again from scratch (scaler, autoencoder and score
         statistics) on the others, so that the outliers among them do not
-        shape the final model. The first fit only ranks the rows, so an
-        autoencoder with a ``max_epochs`` parameter trains for half of its
-        epochs (rounded up) in it. ``0`` fits once; the default takes 1.5
-        times as long to train. The threshold (``offset_``) is set on the
-        scores of all the training rows.
+        shape the final model. The first fit only ranks the rows, so a skae
+        autoencoder trains for half of its ``max_epochs`` (rounded up) in it
+        (other estimators, a Pipeline among them, fit as given). ``0`` fits
+        once; the default takes 1.5 times as long to train. The threshold
+        (``offset_``) is set on the scores of all the training rows.
 
     random_state : int, RandomState instance or None, default=None
         Draws one seed per autoencoder, which draws its rows and seeds its

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from numbers import Integral
 
 import numpy as np
 import torch
@@ -107,6 +106,9 @@ class OutlierMember:
 
     def fit(self, X):
         """Fit on ``X``; with ``trim``, fit again without its highest-scoring rows.
+
+        The first of the two fits, which only ranks the rows, trains a skae
+        autoencoder for half of its ``max_epochs`` (see :func:`fit_members`).
 
         Parameters
         ----------
@@ -246,9 +248,9 @@ def fit_members(members, samples) -> None:
     Each member scales its rows and its autoencoder is fitted on them; the
     autoencoders train together (see :func:`skae._base.fit_all`) when they
     can. With ``trim``, that first fit trains for :func:`screening_epochs`
-    (for autoencoders with an int ``max_epochs``); each member then leaves out
-    its rows with the highest scores and all fit again, from scratch, on the
-    rest.
+    (skae's autoencoders; other estimators fit as they are); each member then
+    leaves out its rows with the highest scores and all fit again, from
+    scratch, on the rest.
     """
     trim, code_components = members[0].trim, members[0].code_components
     if trim == 0:
@@ -264,8 +266,9 @@ def fit_members(members, samples) -> None:
 def screening_epochs(max_epochs: int) -> int:
     """Epochs of the first fit of a trim, which only ranks the rows: half of ``max_epochs``.
 
-    Rounded up. Chosen on the development sets: it ranks the rows about as
-    well as a full fit, for three quarters of the training time (docs/outliers.md).
+    Rounded up. Chosen on the development sets with ``max_epochs=50``: it
+    ranks the rows about as well as a full fit, for three quarters of the
+    training time (docs/outliers.md).
 
     Examples
     --------
@@ -292,10 +295,10 @@ def _fit_stage(members, samples, code_components, screening=False) -> list:
     estimators = [clone(member.estimator) for member in members]
     if screening:
         for estimator in estimators:
-            # Estimators without an int max_epochs (a Pipeline, a user's own) fit as they are.
-            epochs = estimator.get_params(deep=False).get("max_epochs")
-            if isinstance(epochs, Integral) and not isinstance(epochs, bool):
-                estimator.set_params(max_epochs=screening_epochs(epochs))
+            # Only skae's autoencoders, whose max_epochs is known to count epochs; others (a
+            # Pipeline, a user's own estimator) fit as they are.
+            if isinstance(estimator, BaseAutoEncoder):
+                estimator.set_params(max_epochs=screening_epochs(estimator.max_epochs))
     fit_all(estimators, scaled)
     return [
         member._fit_statistics(estimator, Xs, code_components)
