@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -279,6 +280,10 @@ def screening_epochs(max_epochs: int) -> int:
     return -(-max_epochs // 2)
 
 
+def _is_count(value) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool) and value >= 1
+
+
 def _lowest(scores: np.ndarray, trim: float) -> np.ndarray:
     """The rows of ``scores`` at or below its ``1 - trim`` quantile, by position.
 
@@ -296,9 +301,11 @@ def _fit_stage(members, samples, code_components, screening=False) -> list:
     if screening:
         for estimator in estimators:
             # Only skae's autoencoders, whose max_epochs is known to count epochs; others (a
-            # Pipeline, a user's own estimator) fit as they are.
-            if isinstance(estimator, BaseAutoEncoder):
-                estimator.set_params(max_epochs=screening_epochs(estimator.max_epochs))
+            # Pipeline, a user's own estimator) fit as they are. An invalid max_epochs is left
+            # for the autoencoder's own validation to report as the user gave it.
+            epochs = getattr(estimator, "max_epochs", None)
+            if isinstance(estimator, BaseAutoEncoder) and _is_count(epochs):
+                estimator.set_params(max_epochs=screening_epochs(epochs))
     fit_all(estimators, scaled)
     return [
         member._fit_statistics(estimator, Xs, code_components)

@@ -279,6 +279,9 @@ def test_the_first_fit_of_a_trim_trains_half_the_epochs(monkeypatch, trim):
     pipeline = make_pipeline(StandardScaler(), AutoEncoder(n_components=2, **fast))
     AutoEncoderOutlierDetector(pipeline, n_estimators=1, trim=trim, random_state=0).fit(X)
     assert trained == ([[7], [7]] if trim else [[7]])
+    # An invalid max_epochs is reported as given, not as the first fit's half of it.
+    with pytest.raises(ValueError, match="max_epochs.*Got -5"):
+        AutoEncoderOutlierDetector(AutoEncoder(max_epochs=-5), trim=trim).fit(X)
 
 
 def test_reconstruction_score_is_the_autoencoders_error():
