@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from numbers import Integral
 
 import numpy as np
 import torch
@@ -13,6 +12,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from ._base import BaseAutoEncoder, fit_all
+from ._utils import all_positive_ints
 
 
 class OutlierMember:
@@ -140,12 +140,9 @@ class OutlierMember:
         if self.outlier_score == "reconstruction":
             return self._score_scaled(Xs)
         # One pass through the autoencoder serves both the statistics and the scores.
-        codes, residuals = self._residuals(Xs)
+        codes, residuals = _codes_and_residuals(self.estimator_, Xs)
         code_scores = self._fit_code_density(codes, residuals, code_components)
         return _off_surface(residuals, self.residual_scale_) + code_scores
-
-    def _residuals(self, Xs):
-        return _codes_and_residuals(self.estimator_, Xs)
 
     def _fit_code_density(self, codes, residuals, code_components) -> np.ndarray:
         """Fit the residual scale and the density of the codes; return the training code terms."""
@@ -280,10 +277,6 @@ def screening_epochs(max_epochs: int) -> int:
     return -(-max_epochs // 2)
 
 
-def _is_count(value) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool) and value >= 1
-
-
 def _lowest(scores: np.ndarray, trim: float) -> np.ndarray:
     """The rows of ``scores`` at or below its ``1 - trim`` quantile, by position.
 
@@ -304,7 +297,7 @@ def _fit_stage(members, samples, code_components, screening=False) -> list:
             # Pipeline, a user's own estimator) fit as they are. An invalid max_epochs is left
             # for the autoencoder's own validation to report as the user gave it.
             epochs = getattr(estimator, "max_epochs", None)
-            if isinstance(estimator, BaseAutoEncoder) and _is_count(epochs):
+            if isinstance(estimator, BaseAutoEncoder) and all_positive_ints([epochs]):
                 estimator.set_params(max_epochs=screening_epochs(epochs))
     fit_all(estimators, scaled)
     return [
